@@ -1,0 +1,78 @@
+import type { Reply } from "./http.ts";
+import type { FaultRule, RequestKind } from "./types.ts";
+
+export type Modifier = "argTruncated" | "argRepeatToken" | "noAsyncHeaders" | "neverFinishes";
+
+export interface ActiveFault {
+  rule: FaultRule;
+  /** Matching requests so far (counts the skipped ones). */
+  seen: number;
+  applied: number;
+}
+
+export interface FaultOutcome {
+  /** A response that replaces normal handling, or "reset" to destroy the socket. */
+  terminal?: Reply | "reset";
+  delayMs: number;
+  modifiers: Set<Modifier>;
+}
+
+export interface FaultTarget {
+  kind: RequestKind;
+  subscriptionId?: string;
+  itemId?: string;
+  rawPath: string;
+}
+
+const CODES: Record<number, string> = {
+  400: "BadRequest",
+  403: "AuthorizationFailed",
+  404: "NotFound",
+  409: "Conflict",
+  429: "TooManyRequests",
+  500: "InternalServerError",
+  502: "BadGateway",
+  503: "ServiceUnavailable",
+  504: "GatewayTimeout",
+};
+
+function matches(rule: FaultRule, target: FaultTarget): boolean {
+  const same = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+  if (rule.kind !== undefined && rule.kind !== target.kind) return false;
+  if (rule.subscriptionId !== undefined && !same(rule.subscriptionId, target.subscriptionId)) return false;
+  if (rule.itemId !== undefined && !same(rule.itemId.replace(/\/+$/, ""), target.itemId)) return false;
+  if (rule.pathIncludes !== undefined) {
+    const needle = rule.pathIncludes.toLowerCase();
+    let decoded = target.rawPath;
+    try {
+      decoded = decodeURIComponent(target.rawPath);
+    } catch {
+      // keep the raw path
+    }
+    if (!target.rawPath.toLowerCase().includes(needle) && !decoded.toLowerCase().includes(needle)) return false;
+  }
+  return true;
+}
+
+/** Rules act in the order added; delays and modifiers let later rules act too, a response or a reset ends the walk. */
+export function applyFaults(faults: ActiveFault[], target: FaultTarget): FaultOutcome {
+  const outcome: FaultOutcome = { delayMs: 0, modifiers: new Set() };
+  for (const fault of faults) {
+    if (!matches(fault.rule, target)) continue;
+    fault.seen += 1;
+    if (fault.seen <= (fault.rule.skip ?? 0) || fault.applied >= (fault.rule.times ?? Infinity)) continue;
+    fault.applied += 1;
+    const respond = fault.rule.respond;
+    if ("reset" in respond) return { ...outcome, terminal: "reset" };
+    if ("status" in respond) {
+      const body = respond.body ?? { error: { code: CODES[respond.status] ?? "InjectedFault", message: `Injected fault: HTTP ${respond.status}.` } };
+      return { ...outcome, terminal: { status: respond.status, headers: respond.headers, body } };
+    }
+    if ("delayMs" in respond) outcome.delayMs += respond.delayMs;
+    else if ("argTruncated" in respond) outcome.modifiers.add("argTruncated");
+    else if ("argRepeatToken" in respond) outcome.modifiers.add("argRepeatToken");
+    else if ("noAsyncHeaders" in respond) outcome.modifiers.add("noAsyncHeaders");
+    else outcome.modifiers.add("neverFinishes");
+  }
+  return outcome;
+}

@@ -1,0 +1,44 @@
+import { newId } from "./http.ts";
+
+export interface OperationFailure {
+  /** What the operation-result URL answers once the operation failed. */
+  status: number;
+  code: string;
+  message: string;
+}
+
+/** One asynchronous backup operation started by a trigger. */
+export interface Operation {
+  id: string;
+  vault: "rs" | "dp";
+  itemId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  vaultName: string;
+  apiVersion: string;
+  startTime: string;
+  endTime?: string;
+  /** Polls answered InProgress so far. */
+  polls: number;
+  neverFinishes: boolean;
+  jobId: string;
+  failure?: OperationFailure;
+}
+
+export type OperationStatus = "InProgress" | "Succeeded" | "Failed";
+
+/** Recovery Services names operations by GUID; Data Protection by base64 of two GUIDs (which never holds "+" or "/"). */
+export function newOperationId(vault: "rs" | "dp"): string {
+  return vault === "rs" ? newId() : Buffer.from(`${newId()};${newId()}`).toString("base64");
+}
+
+/** Each poll of the status or the result URL counts; InProgress `pollsBeforeDone` times, then the final status. */
+export function pollOperation(op: Operation, pollsBeforeDone: number, forceRunning: boolean): OperationStatus {
+  if (op.endTime === undefined && (forceRunning || op.neverFinishes)) return "InProgress";
+  if (op.endTime === undefined && op.polls < pollsBeforeDone) {
+    op.polls += 1;
+    return "InProgress";
+  }
+  op.endTime ??= new Date().toISOString();
+  return op.failure === undefined ? "Succeeded" : "Failed";
+}

@@ -1,0 +1,75 @@
+import type { ActiveFault } from "./faults.ts";
+import { idKey, Registry } from "./items.ts";
+import type { Bucket, QuotaWindow } from "./limits.ts";
+import type { Operation } from "./operations.ts";
+import type { TokenStore } from "./tokens.ts";
+import type { BusyForm, EmulatorOptions, QueryError, QueryMatch, RecordedRequest, RuntimeOptions } from "./types.ts";
+
+export type QuerySeed = { match: QueryMatch; rows: Record<string, unknown>[] } | { match: QueryMatch; error: QueryError };
+
+/** Everything the handlers read and change; one per emulator. */
+export interface State {
+  url: string;
+  options: RuntimeOptions;
+  registry: Registry;
+  seeds: QuerySeed[];
+  /** Lower-cased subscription id -> what is denied. */
+  denied: Map<string, "write" | "all">;
+  /** idKey(item) -> how the service says a backup is already running. */
+  busy: Map<string, BusyForm>;
+  faults: ActiveFault[];
+  operations: Map<string, Operation>;
+  argQuota: Map<string, QuotaWindow>;
+  writeBuckets: Map<string, Bucket>;
+  requests: RecordedRequest[];
+  tokens: TokenStore;
+}
+
+export const DEFAULT_OPTIONS: RuntimeOptions = {
+  latencyMs: 0,
+  tokenLifetimeSeconds: 3600,
+  pollsBeforeDone: 1,
+  retryAfterSeconds: 0,
+  argPageSize: 1000,
+  argQuota: { perWindow: 15, windowMs: 5000 },
+  writeBucket: false,
+  knownClientIds: undefined,
+};
+
+export function withOptions(current: RuntimeOptions, patch: Omit<EmulatorOptions, "identityHeader">): RuntimeOptions {
+  const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  const next = { ...current, ...defined } as RuntimeOptions;
+  if (!(next.argPageSize >= 1 && next.argPageSize <= 1000)) throw new Error("emulator: argPageSize must be 1..1000 (the ARG maximum)");
+  return next;
+}
+
+export function createState(url: string, options: RuntimeOptions, tokens: TokenStore): State {
+  return {
+    url,
+    options,
+    registry: new Registry(),
+    seeds: [],
+    denied: new Map(),
+    busy: new Map(),
+    faults: [],
+    operations: new Map(),
+    argQuota: new Map(),
+    writeBuckets: new Map(),
+    requests: [],
+    tokens,
+  };
+}
+
+export function resetState(state: State): void {
+  state.registry.clear();
+  state.seeds.length = 0;
+  state.denied.clear();
+  state.busy.clear();
+  state.faults.length = 0;
+  state.operations.clear();
+  state.argQuota.clear();
+  state.writeBuckets.clear();
+  state.requests.length = 0;
+}
+
+export const busyOf = (state: State, itemId: string): BusyForm | undefined => state.busy.get(idKey(itemId));

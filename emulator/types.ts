@@ -1,0 +1,134 @@
+/** Public shapes of the local ARM emulator (see emulator/index.ts). */
+
+export interface EmulatorOptions {
+  /** Added to every ARM response (not to the managed-identity endpoint). Default 0. */
+  latencyMs?: number;
+  /** Expected X-IDENTITY-HEADER value. Default: random. */
+  identityHeader?: string;
+  /** expires_on = now + this. Default 3600. */
+  tokenLifetimeSeconds?: number;
+  /** Operation status answers InProgress this many times before the final status. Default 1. */
+  pollsBeforeDone?: number;
+  /** Retry-After on 202s. Default 0 so tests are fast; the real services say 60. */
+  retryAfterSeconds?: number;
+  /** Page size when the query request carries no $top. Default 1000 (the ARG maximum). */
+  argPageSize?: number;
+  /** ARG per-principal quota (default 15 per 5000 ms); over it -> 429 with quota headers. false: no quota and no quota headers. */
+  argQuota?: { perWindow: number; windowMs: number } | false;
+  /** ARM per-subscription write token bucket for the trigger POSTs (default false). Empty -> 429 + Retry-After. */
+  writeBucket?: { burst: number; refillPerSecond: number } | false;
+  /** User-assigned identities the MSI endpoint accepts via client_id. Default: any. */
+  knownClientIds?: string[];
+}
+
+/** Options that can change on a running emulator (everything but the identity header). */
+export type RuntimeOptions = Required<Omit<EmulatorOptions, "identityHeader" | "knownClientIds">> & { knownClientIds: string[] | undefined };
+
+export type RequestKind =
+  | "msi"
+  | "arg"
+  | "rs.trigger"
+  | "rs.operationStatus"
+  | "rs.operationResult"
+  | "rs.item"
+  | "dp.trigger"
+  | "dp.operationStatus"
+  | "dp.operationResult"
+  | "dp.instance"
+  | "dp.policy"
+  | "other";
+
+export interface RecordedRequest {
+  /** Epoch ms when the request arrived. */
+  at: number;
+  method: string;
+  /** Path as sent (still percent-encoded), without the query string. */
+  path: string;
+  query: Record<string, string>;
+  /** Lower-cased names; the Authorization value is kept as sent. */
+  headers: Record<string, string>;
+  /** Parsed JSON when the body is JSON, the raw text otherwise, undefined when empty. */
+  body: unknown;
+  /** 0 while in flight, and for requests answered by a connection reset. */
+  status: number;
+  kind: RequestKind;
+  subscriptionId?: string;
+  itemId?: string;
+}
+
+export type FaultResponse =
+  | { status: number; headers?: Record<string, string>; body?: unknown }
+  | { reset: true }
+  | { delayMs: number }
+  | { argTruncated: true }
+  | { argRepeatToken: true }
+  | { noAsyncHeaders: true }
+  | { neverFinishes: true };
+
+export interface FaultRule {
+  kind?: RequestKind;
+  subscriptionId?: string;
+  itemId?: string;
+  /** Case-insensitive substring of the path, percent-encoded or decoded. */
+  pathIncludes?: string;
+  /** How many matching requests the rule acts on. Default Infinity. */
+  times?: number;
+  /** Let this many matching requests pass first. */
+  skip?: number;
+  respond: FaultResponse;
+}
+
+export interface RetentionRuleSeed {
+  name: string;
+  retentionTags: string[];
+  defaultTag: string;
+}
+
+export interface ItemSeed {
+  itemId: string;
+  /** Recovery Services workload: VM, SQLDataBase, SAPHanaDatabase or AzureFileShare. Derived from the id when absent. */
+  workload?: string;
+  /** Backup vault datasource type, e.g. Microsoft.Compute/disks (the default). */
+  dataSourceType?: string;
+  policyId?: string;
+  /** Backup vault policy rules; default: one rule for the datasource type with the tag Default. */
+  rules?: RetentionRuleSeed[];
+}
+
+export type QueryMatch = string | RegExp | ((query: string) => boolean);
+
+export interface QueryError {
+  /** Default 400. */
+  status?: number;
+  /** Default: an ARG parser failure (BadRequest / InvalidQuery / ParserFailure). */
+  body?: unknown;
+}
+
+export type BusyForm = "trigger409" | "operationFailed";
+
+export interface Emulator {
+  /** "https://127.0.0.1:<port>": the ARM endpoint (AZURE_RESOURCE_MANAGER_ENDPOINT). */
+  url: string;
+  /** PEM to trust: tlsOptions.ca for SDK clients, or NODE_EXTRA_CA_CERTS for a child process. */
+  ca: string;
+  /** "http://127.0.0.1:<port>/msi/token" (App Service managed-identity protocol). */
+  identityEndpoint: string;
+  identityHeader: string;
+  env(): Record<string, string>;
+  /** string = substring of the query text; later seeds win; an unmatched query answers 0 rows. Registers every item id in the rows. */
+  seedQuery(match: QueryMatch, rows: Record<string, unknown>[]): void;
+  /** A query that Resource Graph rejects. */
+  seedQueryError(match: QueryMatch, error?: QueryError): void;
+  addItems(items: ItemSeed[]): void;
+  /** "write" (default): reads OK, triggers 403. "all": ARG trims the subscription and every ARM call on it is 403. */
+  denySubscription(subscriptionId: string, scope?: "write" | "all"): void;
+  setBusy(itemId: string, form: BusyForm): void;
+  fault(rule: FaultRule): void;
+  /** Change options on the running emulator (MSAL caches the identity endpoint per process, so tests keep one emulator). */
+  configure(options: Omit<EmulatorOptions, "identityHeader">): void;
+  requests: RecordedRequest[];
+  tokens: string[];
+  /** Clear seeds, items, faults, denials, busy items, operations, quota and bucket state and the request log; tokens stay valid. */
+  reset(): void;
+  close(): Promise<void>;
+}

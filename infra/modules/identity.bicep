@@ -1,0 +1,14 @@
+// Optional user-assigned identity: the worker runs as it when main.bicep's useUserAssignedIdentity is true.
+param name string
+param location string
+param tags object
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: name
+  location: location
+  tags: tags
+}
+
+output id string = identity.id
+output clientId string = identity.properties.clientId
+output principalId string = identity.properties.principalId

@@ -1,0 +1,47 @@
+import { isRestError } from "@azure/core-rest-pipeline";
+import type { ArmError } from "../report.ts";
+
+interface CloudErrorBody {
+  code?: unknown;
+  message?: unknown;
+  details?: unknown;
+}
+
+function bodyOf(details: unknown): CloudErrorBody | undefined {
+  if (typeof details !== "object" || details === null) return undefined;
+  const inner = (details as { error?: unknown }).error;
+  if (typeof inner === "object" && inner !== null) return inner as CloudErrorBody;
+  return details as CloudErrorBody;
+}
+
+/** ARG puts the useful words (InvalidQuery, ParserFailure with line and position) in nested details. */
+function detailMessages(details: unknown, depth = 0): string[] {
+  if (!Array.isArray(details) || depth > 3) return [];
+  return details.flatMap((d: unknown) => {
+    if (typeof d !== "object" || d === null) return [];
+    const { code, message, line, characterPositionInLine, token } = d as Record<string, unknown>;
+    const where = typeof line === "number" ? ` at line ${line}${typeof characterPositionInLine === "number" ? `, position ${characterPositionInLine}` : ""}${typeof token === "string" ? ` near "${token}"` : ""}` : "";
+    const own = typeof message === "string" && message !== "" ? [`${typeof code === "string" ? `${code}: ` : ""}${message}${where}`] : [];
+    return [...own, ...detailMessages((d as { details?: unknown }).details, depth + 1)];
+  });
+}
+
+/** The ARM code, message and status of anything a client threw; never a stack trace. */
+export function armErrorOf(error: unknown): ArmError {
+  if (isRestError(error)) {
+    const body = bodyOf(error.details);
+    const code = typeof body?.code === "string" ? body.code : error.code ?? (error.statusCode === undefined ? "RequestFailed" : `Http${error.statusCode}`);
+    const base = typeof body?.message === "string" && body.message !== "" ? body.message : error.message;
+    const extra = detailMessages(body?.details).filter((m) => !base.includes(m));
+    return {
+      code,
+      message: [base, ...extra].join(" | "),
+      ...(error.statusCode === undefined ? {} : { status: error.statusCode }),
+    };
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { code: typeof code === "string" ? code : error.name, message: error.message };
+  }
+  return { code: "Unknown", message: String(error) };
+}

@@ -1,0 +1,73 @@
+import { retryPolicy, type Pipeline, type PipelineResponse, type RetryStrategy } from "@azure/core-rest-pipeline";
+import { z } from "zod";
+
+export const RetryOptionsSchema = z.object({
+  /** Retries after the first attempt (so attempts = maxRetries + 1). */
+  maxRetries: z.number().int().min(0).max(10).default(4),
+  /** First backoff when the service gave no Retry-After; doubles each retry, with jitter. */
+  baseDelayMs: z.number().int().min(0).default(1_000),
+  /** Cap on a computed backoff. */
+  maxDelayMs: z.number().int().min(0).default(30_000),
+  /** Cap on any single wait, including a service's Retry-After: a longer ask gives up on the request. */
+  maxWaitMs: z.number().int().min(0).default(60_000),
+});
+export type RetryOptions = z.infer<typeof RetryOptionsSchema>;
+export type RetryOptionsInput = z.input<typeof RetryOptionsSchema>;
+
+const RETRYABLE_SYSTEM_ERRORS = new Set(["ETIMEDOUT", "ESOCKETTIMEDOUT", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED"]);
+
+/** Retry-After family headers, in milliseconds; undefined when absent or unparsable. */
+export function retryAfterMs(response: PipelineResponse | undefined): number | undefined {
+  if (response === undefined) return undefined;
+  for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
+    const value = Number(response.headers.get(name));
+    if (response.headers.get(name) !== undefined && Number.isFinite(value) && value >= 0) return value;
+  }
+  const header = response.headers.get("retry-after");
+  if (header === undefined) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function backoff(retryCount: number, options: RetryOptions): number {
+  const exponential = Math.min(options.baseDelayMs * 2 ** retryCount, options.maxDelayMs);
+  return exponential / 2 + Math.random() * (exponential / 2);
+}
+
+/**
+ * One strategy for ARM: unlike the SDK default, a 429 without Retry-After is retried with backoff,
+ * and no single wait exceeds maxWaitMs (a longer Retry-After ends the request with the 429, so the
+ * caller reports it instead of sleeping through the run).
+ */
+export function armRetryStrategy(options: RetryOptions): RetryStrategy {
+  return {
+    name: "armRetryStrategy",
+    retry({ response, responseError, retryCount }) {
+      const status = response?.status ?? responseError?.statusCode;
+      if (status === 429 || status === 503) {
+        const asked = retryAfterMs(response);
+        if (asked !== undefined && asked > options.maxWaitMs) return { skipStrategy: true };
+        return { retryAfterInMs: Math.min(asked ?? backoff(retryCount, options), options.maxWaitMs) };
+      }
+      if (status === 408 || (status !== undefined && status >= 500 && status !== 501 && status !== 505)) {
+        return { retryAfterInMs: Math.min(backoff(retryCount, options), options.maxWaitMs) };
+      }
+      if (response === undefined && responseError !== undefined) {
+        const code = responseError.code ?? "";
+        if (RETRYABLE_SYSTEM_ERRORS.has(code) || /socket hang up/i.test(responseError.message)) {
+          return { retryAfterInMs: Math.min(backoff(retryCount, options), options.maxWaitMs) };
+        }
+      }
+      return { skipStrategy: true };
+    },
+  };
+}
+
+/** Replaces the SDK's default retry policy of a client pipeline with ours. */
+export function useArmRetryPolicy(pipeline: Pipeline, options: RetryOptions): void {
+  pipeline.removePolicy({ name: "defaultRetryPolicy" });
+  pipeline.removePolicy({ name: "retryPolicy" });
+  pipeline.addPolicy(retryPolicy([armRetryStrategy(options)], { maxRetries: options.maxRetries }), { phase: "Retry" });
+}

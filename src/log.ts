@@ -1,0 +1,50 @@
+import { pino, type DestinationStream, type Level, type Logger } from "pino";
+
+export type { Logger };
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export interface LoggerOptions {
+  level: Level | "silent";
+  /** Where JSON lines go; stderr when absent. */
+  destination?: DestinationStream;
+  /** Fields on every line (runId, invocationId, ...). */
+  base?: Record<string, unknown>;
+  /** Exact secret values to scrub from every line, e.g. the IDENTITY_HEADER value. */
+  secrets?: readonly string[];
+}
+
+const REDACT_PATHS = [
+  "token", "accessToken", "access_token", "authorization", "Authorization", "identityHeader", "secret",
+  "*.token", "*.accessToken", "*.access_token", "*.authorization", "*.Authorization", "*.identityHeader", "*.secret",
+  "headers.authorization", "headers.Authorization", "headers[\"x-identity-header\"]", "*.headers.authorization", "*.headers[\"x-identity-header\"]",
+];
+
+// Last line of defence for secrets that slip into free text (an SDK error message quoting a header, say).
+const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
+const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+
+export function scrubber(secrets: readonly string[]): (line: string) => string {
+  const exact = secrets.filter((s) => s.length >= 8);
+  return (line) => {
+    let out = line.replace(BEARER, "$1[Redacted]").replace(JWT, "[Redacted]");
+    for (const secret of exact) out = out.split(secret).join("[Redacted]");
+    return out;
+  };
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const secrets = [...(options.secrets ?? []), ...(process.env.IDENTITY_HEADER ? [process.env.IDENTITY_HEADER] : [])];
+  const scrub = scrubber(secrets);
+  return pino(
+    {
+      level: options.level,
+      base: options.base ?? null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: "[Redacted]" },
+      hooks: { streamWrite: scrub },
+    },
+    options.destination ?? pino.destination({ dest: 2, sync: true }),
+  );
+}

@@ -1,0 +1,117 @@
+import { z } from "zod";
+import { SettingsError } from "./errors.ts";
+import { LOG_LEVELS } from "./log.ts";
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const MANAGEMENT_GROUP = /^[A-Za-z0-9_().-]{1,90}$/;
+// NCRONTAB: six fields (second minute hour day month day-of-week), as Azure Functions timers use.
+const NCRONTAB_FIELD = /^(\*|\d+|\d+-\d+|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d+)?(,(\*|\d+|\d+-\d+|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d+)?)*$/;
+const TIMESPAN = /^\d{1,2}:\d{2}:\d{2}$/;
+
+const list = (pattern: RegExp, what: string) =>
+  z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== ""))
+    .pipe(z.array(z.string().regex(pattern, `each entry must be ${what}`)))
+    .transform((xs) => [...new Set(xs.map((x) => x.toLowerCase()))]);
+
+const integer = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((s) => s.trim())
+    .pipe(z.string().regex(/^\d+$/, `must be a whole number from ${min} to ${max}`))
+    .transform(Number)
+    .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((s) => s.trim().toLowerCase())
+    .pipe(z.enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" }))
+    .transform((s) => s === "true" || s === "1" || s === "yes");
+
+/** App settings (or environment for the CLI), by their DESIGN.md names. Empty strings count as unset. */
+const AppSettingsSchema = z.object({
+  RETRY_SCHEDULE: z
+    .string()
+    .default("0 15 * * * *")
+    .transform((s) => s.trim())
+    .refine((s) => TIMESPAN.test(s) || (s.split(/\s+/).length === 6 && s.split(/\s+/).every((f) => NCRONTAB_FIELD.test(f))), {
+      message: 'must be an NCRONTAB expression with six fields, "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "0 15 * * * *"',
+    }),
+  RETRY_QUERIES_DIR: z.string().default("queries").transform((s) => s.trim()).pipe(z.string().min(1, "must name a folder")),
+  RETRY_SUBSCRIPTIONS: list(GUID, "a subscription id (GUID)"),
+  RETRY_MANAGEMENT_GROUPS: list(MANAGEMENT_GROUP, "a management group id (letters, digits, -, _, ., ( and ), at most 90)"),
+  RETRY_EXPIRY_DAYS: integer(1, 3650, 10),
+  RETRY_MAX_PER_RUN: integer(1, 100_000, 500),
+  RETRY_MAX_PER_SUBSCRIPTION: integer(1, 100_000, 100),
+  RETRY_CONCURRENCY: integer(1, 64, 8),
+  RETRY_DRY_RUN: bool(false),
+  AZURE_RESOURCE_MANAGER_ENDPOINT: z
+    .string()
+    .default("https://management.azure.com")
+    .transform((s) => s.trim().replace(/\/+$/, ""))
+    .refine((s) => {
+      try {
+        const url = new URL(s);
+        return url.protocol === "https:" && url.pathname === "/" && url.search === "" && url.username === "";
+      } catch {
+        return false;
+      }
+    }, "must be an https:// URL with no path, e.g. https://management.azure.com (https://management.usgovcloudapi.net for Azure Government)"),
+  AZURE_CLIENT_ID: z
+    .string()
+    .default("")
+    .transform((s) => s.trim())
+    .refine((s) => s === "" || GUID.test(s), "must be the client id (GUID) of a user-assigned managed identity, or empty for the system-assigned one"),
+  LOG_LEVEL: z
+    .string()
+    .default("info")
+    .transform((s) => s.trim().toLowerCase())
+    .pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` })),
+});
+
+export const SETTING_NAMES = Object.keys(AppSettingsSchema.shape) as (keyof typeof AppSettingsSchema.shape)[];
+
+export const SettingsSchema = AppSettingsSchema.superRefine((s, ctx) => {
+  if (s.RETRY_SUBSCRIPTIONS.length > 0 && s.RETRY_MANAGEMENT_GROUPS.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["RETRY_MANAGEMENT_GROUPS"],
+      message: "is set together with RETRY_SUBSCRIPTIONS; Resource Graph takes one scope. Set one of them (or neither, for every subscription the identity can read)",
+    });
+  }
+}).transform((s) => ({
+  schedule: s.RETRY_SCHEDULE,
+  queriesDir: s.RETRY_QUERIES_DIR,
+  subscriptions: s.RETRY_SUBSCRIPTIONS,
+  managementGroups: s.RETRY_MANAGEMENT_GROUPS,
+  expiryDays: s.RETRY_EXPIRY_DAYS,
+  maxPerRun: s.RETRY_MAX_PER_RUN,
+  maxPerSubscription: s.RETRY_MAX_PER_SUBSCRIPTION,
+  concurrency: s.RETRY_CONCURRENCY,
+  dryRun: s.RETRY_DRY_RUN,
+  armEndpoint: s.AZURE_RESOURCE_MANAGER_ENDPOINT,
+  clientId: s.AZURE_CLIENT_ID === "" ? undefined : s.AZURE_CLIENT_ID,
+  logLevel: s.LOG_LEVEL,
+}));
+
+export type Settings = z.output<typeof SettingsSchema>;
+
+/** Validates every setting at once; a SettingsError lists each bad one with what is allowed. */
+export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const input = Object.fromEntries(SETTING_NAMES.map((name) => [name, env[name] === undefined || env[name]?.trim() === "" ? undefined : env[name]]));
+  const parsed = SettingsSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "settings");
+      const value = input[name];
+      return `${name}=${JSON.stringify(value)} ${issue.message}.`;
+    });
+    throw new SettingsError([...new Set(problems)]);
+  }
+  return parsed.data;
+}
