@@ -149,7 +149,7 @@ export class Registry {
       throw new Error(`emulator: cannot tell the workload of "${seed.itemId}"; pass workload (VM, SQLDataBase, SAPHanaDatabase or AzureFileShare)`);
     }
     const vaultId = `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.RecoveryServices/vaults/${p.vaultName}`;
-    return { vault: "rs", id: seed.itemId.trim(), ...p, workload, policyId: seed.policyId ?? defaultRsPolicy(vaultId, workload) };
+    return { ...p, id: seed.itemId.trim(), workload, policyId: seed.policyId ?? defaultRsPolicy(vaultId, workload) };
   }
 
   private dpItem(seed: ItemSeed, p: Extract<ParsedId, { vault: "dp" }>, existing: Item | undefined, explicit: boolean): DpItem {
@@ -158,7 +158,7 @@ export class Registry {
     const policyId = seed.policyId ?? previous?.policyId ?? `${dpVaultId(p)}/backupPolicies/${defaultPolicyName(p.vaultName, dataSourceType)}`;
     // Rules a test states are the policy's rules; rules learnt from rows add to what the policy has.
     this.mergePolicy(policyId, dataSourceType, seed.rules ?? [defaultRule(dataSourceType)], explicit && seed.rules !== undefined);
-    return { vault: "dp", id: seed.itemId.trim(), ...p, dataSourceType, policyId };
+    return { ...p, id: seed.itemId.trim(), dataSourceType, policyId };
   }
 
   /** Items that share a policy id share its rules: the union by rule name, tags merged. */

@@ -37,8 +37,9 @@ export const DEFAULT_OPTIONS: RuntimeOptions = {
 };
 
 export function withOptions(current: RuntimeOptions, patch: Omit<EmulatorOptions, "identityHeader">): RuntimeOptions {
-  const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-  const next = { ...current, ...defined } as RuntimeOptions;
+  // Absent means "keep"; knownClientIds: undefined is a value ("any client id").
+  const given = Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined || k === "knownClientIds"));
+  const next = { ...current, ...given } as RuntimeOptions;
   if (!(next.argPageSize >= 1 && next.argPageSize <= 1000)) throw new Error("emulator: argPageSize must be 1..1000 (the ARG maximum)");
   return next;
 }

@@ -2,6 +2,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { RecoveryServicesBackupClient } from "@azure/arm-recoveryservicesbackup";
 import { useArmRetryPolicy, type RetryOptions } from "./retry.ts";
+import { DataProtectionClient } from "../backup/dataProtectionClient.ts";
 
 /** Everything a run needs to talk to ARM: one credential, one endpoint, one token scope. */
 export interface ArmConnection {
@@ -36,6 +37,17 @@ export function createRecoveryServicesClient(arm: ArmConnection, subscriptionId:
     $host: arm.endpoint,
     endpoint: arm.endpoint,
     credentialScopes: [arm.scope],
+    ...(arm.tlsCa === undefined ? {} : { tlsOptions: { ca: arm.tlsCa } }),
+  });
+  useArmRetryPolicy(client.pipeline, arm.retry);
+  return client;
+}
+
+/** Backup-vault client (our stand-in for @azure/arm-dataprotection); like the Recovery Services one, bound to a subscription. */
+export function createDataProtectionClient(arm: ArmConnection, subscriptionId: string): DataProtectionClient {
+  const client = new DataProtectionClient(arm.credential, subscriptionId, {
+    endpoint: arm.endpoint,
+    credentials: { scopes: [arm.scope] },
     ...(arm.tlsCa === undefined ? {} : { tlsOptions: { ca: arm.tlsCa } }),
   });
   useArmRetryPolicy(client.pipeline, arm.retry);

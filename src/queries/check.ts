@@ -50,14 +50,13 @@ export function checkQueries(files: readonly QueryFile[]): CheckReport {
 export function checkQuery(file: QueryFile): QueryCheck {
   const { kusto } = kustoState();
   const code = analyze(file.text);
-  const located = locator(file.text);
-  const problems: Located[] = [...diagnosticsOf(code), ...argLimitsOf(kusto, code)];
+  const found = [...diagnosticsOf(code), ...argLimitsOf(code)];
   const columns = resultColumns(code);
-  if (columns === undefined) {
-    problems.push({ severity: "error", at: file.text.length, code: "NoResult", message: "The file has no query that returns rows (only `let` statements?). End it with a query over a Resource Graph table." });
-  } else {
-    problems.push(...contractProblems(kusto, code, columns), ...pagingWarnings(kusto, code, file.text));
-  }
+  const problems =
+    columns === undefined
+      ? [...found, ...noResult(found, file.text)]
+      : [...found, ...contractProblems(kusto, code, columns), ...pagingWarnings(kusto, code, file.text)];
+  const located = locator(file.text);
   const sorted = dedupe(problems)
     .map(({ at, ...rest }) => ({ ...located(at), ...rest }))
     .sort((a, b) => a.line - b.line || a.column - b.column);
@@ -126,8 +125,8 @@ function diagnosticsOf(code: KustoCode): Located[] {
     .map((d) => ({ severity: d.Severity === "Error" ? "error" : "warning", at: d.Start, code: d.Code ?? "KS", message: d.Message ?? "" }));
 }
 
-function argLimitsOf(kusto: KustoLanguage, code: KustoCode): Located[] {
-  const kinds = kindNames(kusto);
+function argLimitsOf(code: KustoCode): Located[] {
+  const { kinds } = kustoState();
   const problems: Located[] = [];
   let joins = 0;
   let mvExpands = 0;
@@ -167,6 +166,12 @@ function joinKindProblems(join: KustoNode): Located[] {
   return problems;
 }
 
+/** Without a result there is nothing to hold to the contract; say so unless a parse error already explains it. */
+function noResult(found: readonly Located[], text: string): Located[] {
+  if (found.some((p) => p.severity === "error")) return [];
+  return [{ severity: "error", at: text.length, code: "NoResult", message: "The file has no query that returns rows (only `let` statements?). End it with a query over a Resource Graph table." }];
+}
+
 function resultColumns(code: KustoCode): QueryColumn[] | undefined {
   const columns = code.ResultType?.Columns;
   if (columns === undefined || columns === null) return undefined;
@@ -174,7 +179,8 @@ function resultColumns(code: KustoCode): QueryColumn[] | undefined {
 }
 
 function contractProblems(kusto: KustoLanguage, code: KustoCode, columns: readonly QueryColumn[]): Located[] {
-  const last = lastOperator(kusto, code);
+  const pipeline = finalPipeline(kusto, code);
+  const last = pipeline.find((op) => op.Kind === kusto.Syntax.SyntaxKind.ProjectOperator) ?? pipeline[0];
   const at = last?.TextStart ?? 0;
   const problems: Located[] = [];
   for (const contract of ROW_CONTRACT) {
@@ -202,21 +208,25 @@ function conversionHint(allowed: readonly string[]): string {
 
 /** ARG pages stably only when the final order is by `id`; a warning, since the rows still arrive. */
 function pagingWarnings(kusto: KustoLanguage, code: KustoCode, text: string): Located[] {
-  const last = lastOperator(kusto, code);
+  const last = finalPipeline(kusto, code)[0];
   const spelled = last === undefined ? "" : text.slice(last.TextStart, last.TextStart + last.Width);
   if (last?.Kind === kusto.Syntax.SyntaxKind.SortOperator && /^(order|sort)\s+by\s+id\b/.test(spelled)) return [];
   return [{ severity: "warning", at: last?.TextStart ?? 0, code: "ArgUnstablePaging", message: "End the query with `| order by id asc` so Resource Graph pages the rows in a stable order." }];
 }
 
-/** The last operator of the query's final statement (`| project ...`, `| order by ...`). */
-function lastOperator(kusto: KustoLanguage, code: KustoCode): KustoNode | undefined {
+/** The operators of the query's final statement, last first (`| order by ...`, `| project ...`, ...). */
+function finalPipeline(kusto: KustoLanguage, code: KustoCode): KustoNode[] {
   const kinds = kusto.Syntax.SyntaxKind;
   const statements = items(code.Syntax.Statements);
   const statement = statements[statements.length - 1]?.Element;
-  if (statement?.Kind !== kinds.ExpressionStatement) return undefined;
-  const expression = statement.Expression ?? undefined;
-  if (expression?.Kind === kinds.PipeExpression) return expression.Operator ?? undefined;
-  return expression;
+  if (statement?.Kind !== kinds.ExpressionStatement) return [];
+  const operators: KustoNode[] = [];
+  let expression = statement.Expression ?? undefined;
+  while (expression?.Kind === kinds.PipeExpression) {
+    if (expression.Operator) operators.push(expression.Operator);
+    expression = expression.Expression ?? undefined;
+  }
+  return operators;
 }
 
 /** Where a column is named in the final operator, so a type problem points at it. */
@@ -278,7 +288,6 @@ interface KustoNode {
   GetFirstToken(): KustoToken | null;
   WalkNodes(action: (node: KustoNode) => void): void;
   WalkTokens(action: (token: KustoToken) => void): void;
-  toString(): string | null;
 }
 
 interface KustoDiagnostic {
@@ -302,12 +311,20 @@ interface KustoLanguage {
     TableSymbol: { $ctor7: new (name: string, schema: string, description: string | null) => unknown };
     DatabaseSymbol: { ctor: new (name: string, members: unknown[]) => unknown };
   };
-  Syntax: { SyntaxKind: Record<string, unknown> & { ExpressionStatement: number; PipeExpression: number; SortOperator: number } };
+  Syntax: { SyntaxKind: Record<string, unknown> & { ExpressionStatement: number; PipeExpression: number; SortOperator: number; ProjectOperator: number } };
 }
 
-let loaded: { kusto: KustoLanguage; globals: unknown } | undefined;
+interface KustoState {
+  kusto: KustoLanguage;
+  /** The Resource Graph tables, declared for the binder. */
+  globals: unknown;
+  /** Syntax kind number to name (JoinOperator, ...). */
+  kinds: Map<number, string>;
+}
 
-function kustoState(): { kusto: KustoLanguage; globals: unknown } {
+let loaded: KustoState | undefined;
+
+function kustoState(): KustoState {
   if (loaded !== undefined) return loaded;
   const require = createRequire(import.meta.url);
   // Bridge.NET scripts: they define the globals Bridge, System and Kusto instead of exporting.
@@ -316,7 +333,9 @@ function kustoState(): { kusto: KustoLanguage; globals: unknown } {
   const kusto = (globalThis as unknown as { Kusto: { Language: KustoLanguage } }).Kusto.Language;
   const tables = ARG_TABLES.map((name) => new kusto.Symbols.TableSymbol.$ctor7(name, argTableSchema(), null));
   const globals = kusto.GlobalState.Default.WithDatabase(new kusto.Symbols.DatabaseSymbol.ctor("ResourceGraph", tables));
-  loaded = { kusto, globals };
+  const kinds = new Map<number, string>();
+  for (const [name, value] of Object.entries(kusto.Syntax.SyntaxKind)) if (typeof value === "number") kinds.set(value, name);
+  loaded = { kusto, globals, kinds };
   return loaded;
 }
 
@@ -334,12 +353,6 @@ function analyze(text: string): KustoCode {
     if (table !== undefined) respelled = respelled.slice(0, d.Start) + table + respelled.slice(d.Start + d.Length);
   }
   return respelled === text ? code : kusto.KustoCode.ParseAndAnalyze(respelled, globals);
-}
-
-function kindNames(kusto: KustoLanguage): Map<number, string> {
-  const names = new Map<number, string>();
-  for (const [name, value] of Object.entries(kusto.Syntax.SyntaxKind)) if (typeof value === "number") names.set(value, name);
-  return names;
 }
 
 function items<T>(list: KustoList<T> | null | undefined): T[] {

@@ -1,0 +1,190 @@
+// Figures per run, the lower bound, the issue's targets, and the markdown tables that show them.
+import type { RecordedRequest } from "../emulator/index.ts";
+import type { EstateSpec } from "./estate.ts";
+import type { WireStats } from "./requests.ts";
+import type { BaselineRunResult, SweepResult } from "./result.ts";
+
+export interface Limits {
+  latencyMs: number;
+  burst: number;
+  refillPerSecond: number;
+}
+
+/** When the run's requests happened, relative to its first request (ms). */
+export interface Phases {
+  argEndMs: number;
+  firstWriteMs: number;
+  lastWriteMs: number;
+  lastRequestMs: number;
+}
+
+export interface OursRun {
+  concurrency: number;
+  result: SweepResult;
+  wire: WireStats;
+  phases: Phases;
+  logLines: number;
+  firstLogLines: string[];
+}
+
+export interface BaselineRun {
+  result: BaselineRunResult;
+  wire: WireStats;
+  /** Whole-estate time: measured when every item was processed, else ARG time + per-item time × items. */
+  estimatedMs: number;
+  extrapolated: boolean;
+}
+
+export interface EstateRun {
+  spec: EstateSpec;
+  items: { recoveryServices: number; dataProtection: number };
+  itemsPerSubscription: number[];
+  ours: OursRun[];
+  baseline?: BaselineRun;
+}
+
+export const TARGETS = {
+  speedUp: 20,
+  lowerBoundRatio: 2,
+  readsPerItem: 3,
+  share429: 0.05,
+  rssMb: 200,
+  /** The speed targets are stated for 10,000 items over 100 subscriptions. */
+  speedTargetItems: 10_000,
+};
+
+export function phasesOf(requests: readonly RecordedRequest[]): Phases {
+  const start = requests.reduce((min, r) => Math.min(min, r.at), Infinity);
+  let argEnd = start;
+  let firstWrite = Infinity;
+  let lastWrite = start;
+  let last = start;
+  for (const r of requests) {
+    if (r.kind === "arg") argEnd = Math.max(argEnd, r.at);
+    if (r.kind === "rs.trigger" || r.kind === "dp.trigger") {
+      firstWrite = Math.min(firstWrite, r.at);
+      lastWrite = Math.max(lastWrite, r.at);
+    }
+    last = Math.max(last, r.at);
+  }
+  return { argEndMs: argEnd - start, firstWriteMs: (Number.isFinite(firstWrite) ? firstWrite : start) - start, lastWriteMs: lastWrite - start, lastRequestMs: last - start };
+}
+
+/**
+ * The lower bound (README "Lower bound"): every item needs one write that takes at least the latency, with at
+ * most `concurrency` writes in flight; and a subscription's writes beyond the bucket's burst come no faster
+ * than its refill rate.
+ */
+export function lowerBoundMs(run: EstateRun, concurrency: number, limits: Limits): number {
+  const latencyTerm = (limits.latencyMs * run.spec.items) / concurrency;
+  const bucketTerm = Math.max(0, ...run.itemsPerSubscription.map((n) => Math.max(0, n - limits.burst))) / limits.refillPerSecond * 1000;
+  return Math.max(latencyTerm, bucketTerm);
+}
+
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const seconds = (ms: number) => (ms >= 100_000 ? `${int(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+const ratio = (n: number) => (n >= 100 ? `${int(n)}×` : `${n.toFixed(n >= 10 ? 1 : 2)}×`);
+const mark = (ok: boolean) => (ok ? "✓" : "✗");
+const perItem = (n: number, items: number) => (items === 0 ? "–" : (n / items).toFixed(2));
+
+function row(cells: string[]): string {
+  return `| ${cells.join(" | ")} |`;
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  return [row(header), row(header.map(() => "---")), ...rows.map(row)];
+}
+
+export function estateTitle(spec: EstateSpec): string {
+  return `${int(spec.items)} items over ${int(spec.subscriptions)} subscription${spec.subscriptions === 1 ? "" : "s"}`;
+}
+
+function kindCell(run: OursRun, kind: "recoveryServices" | "dataProtection"): string {
+  const k = run.wire.byKind[kind];
+  const writes = k.items === 0 ? 0 : k.acceptedWrites / k.items;
+  const reads = k.items === 0 ? 0 : k.reads / k.items;
+  return `${perItem(k.acceptedWrites, k.items)} + ${perItem(k.reads, k.items)} ${mark(writes === 1 && reads <= TARGETS.readsPerItem)}`;
+}
+
+function baselineKindCell(baseline: BaselineRun, kind: "recoveryServices" | "dataProtection"): string {
+  const k = baseline.wire.byKind[kind];
+  const touched = k.acceptedWrites;
+  return touched === 0 ? "–" : `${perItem(k.acceptedWrites, touched)} + ${perItem(k.reads, touched)}`;
+}
+
+/** One table per estate: a row per figure, the target, then our sweep per concurrency and the runbook. */
+export function estateTable(run: EstateRun, limits: Limits): string[] {
+  const speedApplies = run.spec.items >= TARGETS.speedTargetItems;
+  const speedTarget = (text: string) => (speedApplies ? text : `(${text} at 10k)`);
+  const base = run.baseline;
+  const header = ["figure", "target", ...run.ours.map((o) => `ours, concurrency ${o.concurrency}`), "runbook (sequential)"];
+  const cells = (f: (o: OursRun) => string, b: string) => [...run.ours.map(f), b];
+  const speedUp = (o: OursRun) => (base === undefined ? undefined : base.estimatedMs / o.result.wallMs);
+  const lb = (o: OursRun) => lowerBoundMs(run, o.concurrency, limits);
+  const triggered = (o: OursRun) => o.result.totals.triggered ?? 0;
+  const rows: string[][] = [
+    ["wall time", "", ...cells((o) => seconds(o.result.wallMs), base === undefined ? "not run" : `${seconds(base.estimatedMs)}${base.extrapolated ? ` (extrapolated from ${int(base.result.processed)} items)` : ""}`)],
+    ["items triggered / s", "", ...cells((o) => (triggered(o) / (o.result.wallMs / 1000)).toFixed(1), base === undefined ? "" : (run.spec.items / (base.estimatedMs / 1000)).toFixed(1))],
+    ["× faster than the runbook", speedTarget(`≥ ${TARGETS.speedUp}×`), ...cells((o) => {
+      const s = speedUp(o);
+      return s === undefined ? "–" : `${ratio(s)}${speedApplies ? ` ${mark(s >= TARGETS.speedUp)}` : ""}`;
+    }, "1×")],
+    ["lower bound", "", ...cells((o) => seconds(lb(o)), "")],
+    ["× lower bound", speedTarget(`≤ ${TARGETS.lowerBoundRatio}×`), ...cells((o) => {
+      const r = o.result.wallMs / lb(o);
+      return `${ratio(r)}${speedApplies ? ` ${mark(r <= TARGETS.lowerBoundRatio)}` : ""}`;
+    }, "")],
+    ["phases: ARG done / last write / last request", "", ...cells((o) => `${seconds(o.phases.argEndMs)} / ${seconds(o.phases.lastWriteMs)} / ${seconds(o.phases.lastRequestMs)}`, "")],
+    [`RS requests / item (writes + reads), ${int(run.items.recoveryServices)} items`, `1 + ≤ ${TARGETS.readsPerItem}`, ...cells((o) => kindCell(o, "recoveryServices"), base === undefined ? "" : baselineKindCell(base, "recoveryServices"))],
+    [`DP requests / item (writes + reads), ${int(run.items.dataProtection)} items`, `1 + ≤ ${TARGETS.readsPerItem}`, ...cells((o) => kindCell(o, "dataProtection"), base === undefined ? "" : baselineKindCell(base, "dataProtection"))],
+    ["429s received / writes sent", `≤ ${TARGETS.share429 * 100} %`, ...cells((o) => {
+      const share = o.wire.writes === 0 ? 0 : o.wire.writes429 / o.wire.writes;
+      return `${int(o.wire.writes429)} / ${int(o.wire.writes)} (${(share * 100).toFixed(1)} %) ${mark(share <= TARGETS.share429)}`;
+    }, base === undefined ? "" : `${int(base.wire.writes429)} / ${int(base.wire.writes)}`)],
+    ["ARG requests (429s)", "", ...cells((o) => `${int(o.wire.arg)} (${int(o.wire.arg429)})`, base === undefined ? "" : `${int(base.wire.arg)} (${int(base.wire.arg429)})`)],
+    ["lost items (never accepted)", "0", ...cells((o) => `${int(o.wire.lost)} ${mark(o.wire.lost === 0 && o.wire.duplicates === 0 && o.result.accountingHolds)}${o.wire.duplicates > 0 ? `, ${int(o.wire.duplicates)} triggered twice` : ""}`, base === undefined ? "" : `${int(base.result.failed)} failed of ${int(base.result.processed)}`)],
+    ["job id learnt", "", ...cells((o) => `${int(o.result.withJobId)} of ${int(run.spec.items)}`, "not followed")],
+    ["peak RSS of the process", `< ${TARGETS.rssMb} MB`, ...cells((o) => `${int(o.result.maxRssMb)} MB ${mark(o.result.maxRssMb < TARGETS.rssMb)}`, base === undefined ? "" : `${int(base.result.maxRssMb)} MB`)],
+  ];
+  return table(header, rows);
+}
+
+/** Anything the runs reported besides clean triggers, so a miss comes with its cause. */
+export function estateNotes(run: EstateRun): string[] {
+  const notes: string[] = [];
+  for (const o of run.ours) {
+    for (const [problem, count] of Object.entries(o.result.problems)) notes.push(`- concurrency ${o.concurrency}: ${int(count)} × ${problem}`);
+    if (o.logLines > 0) notes.push(`- concurrency ${o.concurrency}: ${int(o.logLines)} log line(s) at warn or above, e.g. \`${(o.firstLogLines[0] ?? "").slice(0, 200)}\``);
+  }
+  if (run.baseline !== undefined) {
+    for (const [error, count] of Object.entries(run.baseline.result.errors)) notes.push(`- runbook: ${int(count)} × ${error}`);
+  }
+  return notes;
+}
+
+/** One line per estate and concurrency, for the top of the README. */
+export function summaryTable(runs: EstateRun[], limits: Limits): string[] {
+  const header = ["estate", "concurrency", "wall time", "items/s", "× runbook", "× lower bound", "RS w + r / item", "DP w + r / item", "429s / writes", "lost", "peak RSS"];
+  const rows: string[][] = [];
+  for (const run of runs) {
+    for (const o of run.ours) {
+      const speed = run.baseline === undefined ? "–" : ratio(run.baseline.estimatedMs / o.result.wallMs);
+      const rs = o.wire.byKind.recoveryServices;
+      const dp = o.wire.byKind.dataProtection;
+      rows.push([
+        estateTitle(run.spec),
+        String(o.concurrency),
+        seconds(o.result.wallMs),
+        ((o.result.totals.triggered ?? 0) / (o.result.wallMs / 1000)).toFixed(1),
+        speed,
+        ratio(o.result.wallMs / lowerBoundMs(run, o.concurrency, limits)),
+        `${perItem(rs.acceptedWrites, rs.items)} + ${perItem(rs.reads, rs.items)}`,
+        `${perItem(dp.acceptedWrites, dp.items)} + ${perItem(dp.reads, dp.items)}`,
+        `${int(o.wire.writes429)} / ${int(o.wire.writes)}`,
+        int(o.wire.lost),
+        `${int(o.result.maxRssMb)} MB`,
+      ]);
+    }
+  }
+  return table(header, rows);
+}

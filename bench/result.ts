@@ -1,0 +1,26 @@
+// The JSON line a child run (bench/run-one.ts) prints.
+import { z } from "zod";
+
+export const SweepResultSchema = z.object({
+  mode: z.literal("sweep"),
+  wallMs: z.number(),
+  maxRssMb: z.number(),
+  totals: z.record(z.string(), z.number()),
+  withJobId: z.number(),
+  accountingHolds: z.boolean(),
+  /** Error codes and reasons of actions that failed or named no job, with counts. */
+  problems: z.record(z.string(), z.number()),
+});
+export const BaselineResultSchema = z.object({
+  mode: z.literal("baseline"),
+  rows: z.number(),
+  processed: z.number(),
+  argMs: z.number(),
+  itemsMs: z.number(),
+  failed: z.number(),
+  errors: z.record(z.string(), z.number()),
+  maxRssMb: z.number(),
+});
+export const RunResultSchema = z.discriminatedUnion("mode", [SweepResultSchema, BaselineResultSchema]);
+export type SweepResult = z.infer<typeof SweepResultSchema>;
+export type BaselineRunResult = z.infer<typeof BaselineResultSchema>;

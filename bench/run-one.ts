@@ -1,0 +1,64 @@
+// One measured run in its own process, so peak RSS is the sweep's own and MSAL picks the
+// managed-identity source (the emulator) afresh. Settings come from the environment, as for the CLI.
+// Prints one JSON line on stdout.
+//   node bench/run-one.ts --mode sweep --ca-file FILE
+//   node bench/run-one.ts --mode baseline --ca-file FILE --sample N
+import { readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { armScope } from "../src/azure/clients.ts";
+import { createCredential } from "../src/azure/credential.ts";
+import { RetryOptionsSchema } from "../src/azure/retry.ts";
+import { createLogger } from "../src/log.ts";
+import { accountingHolds } from "../src/report.ts";
+import { loadSettings } from "../src/settings.ts";
+import { sweep } from "../src/sweep.ts";
+import { runBaseline } from "./baseline.ts";
+import type { BaselineRunResult, SweepResult } from "./result.ts";
+
+const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { mode: { type: "string" }, "ca-file": { type: "string" }, sample: { type: "string" } }, strict: true });
+  if (values["ca-file"] === undefined) throw new Error("--ca-file is required");
+  if (!process.env.IDENTITY_ENDPOINT?.startsWith("http://127.0.0.1:")) throw new Error("IDENTITY_ENDPOINT must point at the emulator on loopback");
+  const tlsCa = await readFile(values["ca-file"], "utf8");
+  const settings = loadSettings(process.env);
+  const credential = createCredential({ kind: "managedIdentity" });
+
+  if (values.mode === "baseline") {
+    const arm = { credential, endpoint: settings.armEndpoint, scope: armScope(settings.armEndpoint), tlsCa, retry: RetryOptionsSchema.parse({}) };
+    const result = await runBaseline({ arm, queriesDir: settings.queriesDir, sample: Number(values.sample ?? "100") });
+    console.log(JSON.stringify({ mode: "baseline", ...result, maxRssMb: maxRssMb() } satisfies BaselineRunResult));
+    return;
+  }
+  if (values.mode !== "sweep") throw new Error(`--mode must be sweep or baseline, got ${values.mode}`);
+  const logger = createLogger({ level: settings.logLevel });
+  const started = performance.now();
+  const report = await sweep({ trigger: "cli", settings, credential, logger, tlsCa });
+  const wallMs = performance.now() - started;
+  const problems: Record<string, number> = {};
+  for (const action of report.actions) {
+    if (action.outcome === "triggered" && action.jobId !== undefined) continue;
+    const key = `${action.outcome}: ${action.error?.code ?? action.reason?.slice(0, 100) ?? "no job id"}`;
+    problems[key] = (problems[key] ?? 0) + 1;
+  }
+  for (const query of report.queries) {
+    if (query.error !== undefined) problems[`query ${query.name}: ${query.error.code}`] = 1;
+  }
+  const result: SweepResult = {
+    mode: "sweep",
+    wallMs,
+    maxRssMb: maxRssMb(),
+    totals: report.totals,
+    withJobId: report.actions.filter((a) => a.jobId !== undefined).length,
+    accountingHolds: accountingHolds(report),
+    problems,
+  };
+  console.log(JSON.stringify(result));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});

@@ -1,0 +1,192 @@
+import { createHash } from "node:crypto";
+import type { Modifier } from "./faults.ts";
+import { newId } from "./http.ts";
+import type { Reply } from "./http.ts";
+import { takeArgQuota } from "./limits.ts";
+import type { QuerySeed, State } from "./state.ts";
+import type { Principal } from "./tokens.ts";
+import type { QueryMatch } from "./types.ts";
+
+export interface ArgInput {
+  headers: Record<string, string>;
+  body: unknown;
+  apiVersion: string;
+  principal: Principal;
+  modifiers: Set<Modifier>;
+}
+
+interface QueryRequest {
+  query: string;
+  subscriptions: string[] | undefined;
+  top: number | undefined;
+  skip: number;
+  skipToken: string | undefined;
+  resultFormat: "table" | "objectArray";
+}
+
+/** POST /providers/Microsoft.ResourceGraph/resources: seeded rows, scoped, paged with $top / $skipToken. */
+export function argReply(state: State, input: ArgInput): Reply {
+  const quota = state.options.argQuota;
+  let quotaHeaders: Record<string, string> = {};
+  if (quota !== false) {
+    const decision = takeArgQuota(state.argQuota, input.principal.objectId, quota, Date.now());
+    quotaHeaders = decision.headers;
+    if (!decision.allowed) {
+      const message = "Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed. Please see https://aka.ms/resourcegraph-throttling for help.";
+      return { status: 429, headers: quotaHeaders, body: argError("RateLimiting", [{ code: "RateLimiting", message }]) };
+    }
+  }
+  const reply = answer(state, input);
+  return { ...reply, headers: { ...quotaHeaders, ...reply.headers } };
+}
+
+function answer(state: State, input: ArgInput): Reply {
+  if (!(input.headers["content-type"] ?? "").toLowerCase().startsWith("application/json")) {
+    // ARG answers a non-JSON content type with a 500, as its docs warn.
+    return { status: 500, body: { error: { code: "InternalServerError", message: `${supportInfo()} Encountered an internal server error: the request must be sent as Content-Type: application/json.` } } };
+  }
+  const request = parseRequest(input.body, input.apiVersion);
+  if (typeof request === "string") return { status: 400, body: argError("BadRequest", [{ code: "InvalidRequestContent", message: request }]) };
+
+  const seed = findSeed(state.seeds, request.query);
+  if (seed !== undefined && "error" in seed) {
+    return { status: seed.error.status ?? 400, body: seed.error.body ?? parserFailure(request.query) };
+  }
+  const rows = inScope(state, seed?.rows ?? [], request.subscriptions);
+  const fingerprint = fingerprintOf(request);
+  let offset = request.skip;
+  if (request.skipToken !== undefined) {
+    const decoded = decodeToken(request.skipToken, fingerprint);
+    if (decoded === undefined) {
+      return { status: 400, body: argError("BadRequest", [{ code: "InvalidSkipToken", message: "The $skipToken is not valid for this query and scope; send the token from the previous page of the same request." }]) };
+    }
+    offset = decoded;
+  }
+  const top = request.top ?? state.options.argPageSize;
+  const page = rows.slice(offset, offset + top);
+  const more = offset + page.length < rows.length;
+  // ARG pages only when the query projects `id`; without it the result is cut with no token.
+  const pageable = page.every((row) => typeof row.id === "string" && row.id !== "");
+  let skipToken: string | undefined = more && pageable ? encodeToken(offset + page.length, fingerprint) : undefined;
+  let truncated = more && !pageable;
+  if (input.modifiers.has("argTruncated")) {
+    skipToken = undefined;
+    truncated = true;
+  } else if (input.modifiers.has("argRepeatToken")) {
+    skipToken = request.skipToken ?? encodeToken(offset, fingerprint);
+  }
+  const body: Record<string, unknown> = {
+    totalRecords: rows.length,
+    count: page.length,
+    resultTruncated: truncated ? "true" : "false",
+    facets: [],
+    data: request.resultFormat === "table" ? toTable(page) : page,
+  };
+  if (skipToken !== undefined) body.$skipToken = skipToken;
+  return { status: 200, body };
+}
+
+function parseRequest(body: unknown, apiVersion: string): QueryRequest | string {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return "The request content was invalid and could not be deserialized: a JSON object with a 'query' is required.";
+  const b = body as Record<string, unknown>;
+  if (typeof b.query !== "string" || b.query.trim() === "") return "The 'query' property is required.";
+  const subscriptions = stringArray(b.subscriptions);
+  if (subscriptions === null) return "'subscriptions' must be an array of subscription ids.";
+  if (stringArray(b.managementGroups) === null) return "'managementGroups' must be an array of management group ids.";
+  const options = (b.options ?? {}) as Record<string, unknown>;
+  if (typeof options !== "object" || Array.isArray(options)) return "'options' must be an object.";
+  const top = options.$top;
+  if (top !== undefined && !(Number.isInteger(top) && (top as number) >= 1 && (top as number) <= 1000)) return `The value of '$top' must be an integer between 1 and 1000; got ${JSON.stringify(top)}.`;
+  const skip = options.$skip;
+  if (skip !== undefined && !(Number.isInteger(skip) && (skip as number) >= 0)) return `The value of '$skip' must be a non-negative integer; got ${JSON.stringify(skip)}.`;
+  const skipToken = options.$skipToken;
+  if (skipToken !== undefined && typeof skipToken !== "string") return "'$skipToken' must be a string.";
+  const format = options.resultFormat;
+  if (format !== undefined && format !== "table" && format !== "objectArray") return `'resultFormat' must be 'table' or 'objectArray'; got ${JSON.stringify(format)}.`;
+  // 2019-04-01 answered in table format unless told otherwise.
+  const resultFormat = format ?? (apiVersion === "2019-04-01" ? "table" : "objectArray");
+  return { query: b.query, subscriptions: subscriptions?.length ? subscriptions : undefined, top: top as number | undefined, skip: (skip as number | undefined) ?? 0, skipToken, resultFormat };
+}
+
+function stringArray(value: unknown): string[] | undefined | null {
+  if (value === undefined || value === null) return undefined;
+  return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : null;
+}
+
+export function queryMatches(match: QueryMatch, query: string): boolean {
+  if (typeof match === "string") return query.includes(match);
+  if (match instanceof RegExp) {
+    match.lastIndex = 0;
+    return match.test(query);
+  }
+  return match(query);
+}
+
+function findSeed(seeds: QuerySeed[], query: string): QuerySeed | undefined {
+  for (let i = seeds.length - 1; i >= 0; i--) {
+    if (queryMatches(seeds[i]!.match, query)) return seeds[i];
+  }
+  return undefined;
+}
+
+/**
+ * ARG scopes the underlying resources, not the projected columns: a row without a subscriptionId column is always in scope;
+ * a row of a subscription denied "all" never is (RBAC trimming); management groups count as the tenant.
+ */
+function inScope(state: State, rows: Record<string, unknown>[], subscriptions: string[] | undefined): Record<string, unknown>[] {
+  const wanted = subscriptions === undefined ? undefined : new Set(subscriptions.map((s) => s.toLowerCase()));
+  return rows.filter((row) => {
+    if (typeof row.subscriptionId !== "string") return true;
+    const sub = row.subscriptionId.toLowerCase();
+    if (state.denied.get(sub) === "all") return false;
+    return wanted === undefined || wanted.has(sub);
+  });
+}
+
+function fingerprintOf(request: QueryRequest): string {
+  const scope = request.subscriptions?.map((s) => s.toLowerCase()).sort().join(",") ?? "tenant";
+  return createHash("sha256").update(`${request.query}\n${scope}`).digest("hex").slice(0, 16);
+}
+
+function encodeToken(offset: number, fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint })).toString("base64");
+}
+
+function decodeToken(token: string, fingerprint: string): number | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { o?: unknown; f?: unknown };
+    return parsed.f === fingerprint && Number.isInteger(parsed.o) && (parsed.o as number) >= 0 ? (parsed.o as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toTable(rows: Record<string, unknown>[]): { columns: { name: string; type: string }[]; rows: unknown[][] } {
+  const names = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const typeOf = (name: string): string => {
+    const value = rows.map((row) => row[name]).find((v) => v !== null && v !== undefined);
+    if (typeof value === "number") return Number.isInteger(value) ? "integer" : "real";
+    if (typeof value === "boolean") return "boolean";
+    if (typeof value === "object") return "object";
+    return "string";
+  };
+  return { columns: names.map((name) => ({ name, type: typeOf(name) })), rows: rows.map((row) => names.map((name) => row[name] ?? null)) };
+}
+
+function supportInfo(): string {
+  return `Please provide below info when asking for support: timestamp = ${new Date().toISOString()}, correlationId = ${newId()}.`;
+}
+
+/** ARG's error envelope: a top-level code with the support line, the specifics in details. */
+function argError(code: string, details: Record<string, unknown>[]): unknown {
+  return { error: { code, message: supportInfo(), details } };
+}
+
+/** What ARG answers a query that does not parse. */
+export function parserFailure(query: string): unknown {
+  const at = Math.max(0, query.search(/\S/));
+  return argError("BadRequest", [
+    { code: "InvalidQuery", message: "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying." },
+    { code: "ParserFailure", message: "ParserFailure", line: 1, characterPositionInLine: at, token: query.trim().split(/\s+/)[0] ?? "" },
+  ]);
+}

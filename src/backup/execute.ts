@@ -1,0 +1,158 @@
+import { performance } from "node:perf_hooks";
+import type { RecoveryServicesBackupClient } from "@azure/arm-recoveryservicesbackup";
+import { createDataProtectionClient, createRecoveryServicesClient, type ArmConnection } from "../azure/clients.ts";
+import type { Logger } from "../log.ts";
+import type { PlannedAction } from "../plan/plan.ts";
+import type { ActionReport } from "../report.ts";
+import { classifyError } from "./classify.ts";
+import type { BackupContext, PathResult } from "./context.ts";
+import type { DataProtectionClient } from "./dataProtectionClient.ts";
+import { triggerDataProtection } from "./dataProtection.ts";
+import { OperationBoundsSchema, type OperationBoundsInput } from "./operation.ts";
+import { triggerRecoveryServices } from "./recoveryServices.ts";
+import { createLimiter, roundRobin } from "./schedule.ts";
+
+export interface ExecuteOptions {
+  arm: ArmConnection;
+  /** RETRY_CONCURRENCY: ARM writes in flight at once, over all subscriptions. */
+  concurrency: number;
+  /** RETRY_EXPIRY_DAYS; a row's expiryDays wins. */
+  expiryDays: number;
+  /** Plan and report, send no write (reads such as a Backup-vault instance or policy GET still run). */
+  dryRun: boolean;
+  now?: () => Date;
+  /** One event per action. */
+  logger: Logger;
+  runId: string;
+  /** Bound on following an accepted backup's async operation. */
+  operation?: OperationBoundsInput;
+  signal?: AbortSignal;
+}
+
+/** Reads and operation polls in flight, per write slot: following operations never holds a write slot. */
+const READS_PER_WRITE = 4;
+
+/**
+ * Fires one on-demand backup per "retry" action and follows it to a job id; reports "deferred" and
+ * "exhausted" actions without sending anything. One report per action, in the input order; a failing
+ * action never stops the others.
+ */
+export async function executeActions(actions: PlannedAction[], options: ExecuteOptions): Promise<ActionReport[]> {
+  const ctx = createContext(options);
+  const results = new Map<number, ActionReport>();
+  actions.forEach((action, index) => {
+    if (action.disposition !== "retry") results.set(index, notSent(action, options));
+  });
+  // Started in round-robin order of subscription: the FIFO write limiter then serves subscriptions in turn.
+  const work = roundRobin(
+    actions.map((action, index) => ({ action, index })).filter(({ action }) => action.disposition === "retry"),
+    ({ action }) => action.ref.subscriptionId,
+  );
+  await Promise.all(work.map(async ({ action, index }) => results.set(index, await runAction(action, ctx, options))));
+  return actions.map((_, index) => results.get(index) as ActionReport);
+}
+
+function createContext(options: ExecuteOptions): BackupContext {
+  const concurrency = Math.max(1, Math.floor(options.concurrency));
+  const recoveryServices = new Map<string, RecoveryServicesBackupClient>();
+  const dataProtection = new Map<string, DataProtectionClient>();
+  return {
+    arm: options.arm,
+    dryRun: options.dryRun,
+    now: options.now ?? (() => new Date()),
+    expiryDays: options.expiryDays,
+    bounds: OperationBoundsSchema.parse(options.operation ?? {}),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    logger: options.logger,
+    write: createLimiter(concurrency),
+    read: createLimiter(concurrency * READS_PER_WRITE),
+    recoveryServices: (subscriptionId) => cached(recoveryServices, subscriptionId, () => createRecoveryServicesClient(options.arm, subscriptionId)),
+    dataProtection: (subscriptionId) => cached(dataProtection, subscriptionId, () => createDataProtectionClient(options.arm, subscriptionId)),
+    policies: new Map(),
+  };
+}
+
+function cached<T>(map: Map<string, T>, key: string, create: () => T): T {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}
+
+async function runAction(action: PlannedAction, ctx: BackupContext, options: ExecuteOptions): Promise<ActionReport> {
+  const started = performance.now();
+  let result: PathResult;
+  try {
+    result = action.ref.kind === "recoveryServices" ? await triggerRecoveryServices(action, action.ref, ctx) : await triggerDataProtection(action, action.ref, ctx);
+  } catch (error) {
+    result = { workload: action.workload ?? "Other", ...classifyError(error, ctx.arm.retry) };
+  }
+  const report = toReport(action, result, Math.round(performance.now() - started));
+  logAction(report, options);
+  return report;
+}
+
+function notSent(action: PlannedAction, options: ExecuteOptions): ActionReport {
+  const outcome = action.disposition === "exhausted" ? "exhausted" : "deferred";
+  const report = toReport(action, { outcome, workload: action.workload ?? "Other", ...(action.reason === undefined ? {} : { reason: action.reason }) }, 0);
+  logAction(report, options);
+  return report;
+}
+
+function toReport(action: PlannedAction, result: PathResult, durationMs: number): ActionReport {
+  const { ref } = action;
+  return {
+    subscriptionId: ref.subscriptionId,
+    vaultId: ref.vaultId,
+    itemId: ref.itemId,
+    vaultKind: ref.kind,
+    workload: result.workload,
+    sourceRows: action.sourceRows,
+    outcome: result.outcome,
+    ...(action.failedAt === undefined ? {} : { failedAt: action.failedAt }),
+    ...(action.lastError === undefined ? {} : { lastError: action.lastError }),
+    ...(action.attempts === undefined ? {} : { attempts: action.attempts }),
+    ...defined({
+      expiresAt: result.expiresAt,
+      backupType: result.backupType,
+      ruleName: result.ruleName,
+      retentionTag: result.retentionTag,
+      jobId: result.jobId,
+      error: result.error,
+      reason: result.reason,
+    }),
+    durationMs,
+  };
+}
+
+function defined<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Exactly one event per action: info when nothing needs a human, warn for an exhausted budget, error for a failure. */
+function logAction(report: ActionReport, options: ExecuteOptions): void {
+  const event = {
+    event: `retry.${report.outcome}`,
+    runId: options.runId,
+    subscriptionId: report.subscriptionId,
+    vaultKind: report.vaultKind,
+    workload: report.workload,
+    itemId: report.itemId,
+    outcome: report.outcome,
+    ...defined({
+      jobId: report.jobId,
+      expiresAt: report.expiresAt,
+      backupType: report.backupType,
+      ruleName: report.ruleName,
+      retentionTag: report.retentionTag,
+      error: report.error,
+      reason: report.reason,
+    }),
+    durationMs: report.durationMs ?? 0,
+  };
+  if (report.outcome === "failed") options.logger.error(event, `backup retry failed: ${report.itemId}`);
+  else if (report.outcome === "exhausted") options.logger.warn(event, `attempt budget exhausted: ${report.itemId}`);
+  else options.logger.info(event, `backup retry ${report.outcome}: ${report.itemId}`);
+}

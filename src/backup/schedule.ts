@@ -1,0 +1,42 @@
+/** Runs a task when one of `max` slots is free; waiting tasks start in the order they asked (FIFO). */
+export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
+export function createLimiter(max: number): Limiter {
+  const size = Math.max(1, Math.floor(max));
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active < size) active += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next waiter so a newcomer cannot jump the queue.
+      const next = waiting.shift();
+      if (next === undefined) active -= 1;
+      else next();
+    }
+  };
+}
+
+/**
+ * Interleaves items by key (first item of each key, then the second of each, ...), keeping the
+ * order within a key and the keys in order of first appearance, so one big key cannot starve the rest.
+ */
+export function roundRobin<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [item]);
+    else group.push(item);
+  }
+  const out: T[] = [];
+  const queues = [...groups.values()];
+  for (let round = 0; out.length < items.length; round += 1) {
+    for (const queue of queues) {
+      if (round < queue.length) out.push(queue[round] as T);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { SettingsError, messageOf } from "../errors.ts";
+import { runExclusive, SweepInProgressError } from "../lock.ts";
+import { scrubber } from "../log.ts";
+import { listQueryNames } from "../queries/load.ts";
+import { parseSweepRequest } from "./body.ts";
+import { PROBLEM_TYPES, problemResponse, settingProblems } from "./problem.ts";
+import { NoTokenError, runSweep, startInvocation, type FunctionDeps, type Invocation } from "./run.ts";
+
+/** POST /api/sweep for on-call engineers: 200 with the report, or a problem body naming everything wrong. */
+export async function httpHandler(request: HttpRequest, context: InvocationContext, deps: FunctionDeps = {}): Promise<HttpResponseInit> {
+  const { invocationId } = context;
+  let invocation: Invocation;
+  try {
+    invocation = startInvocation(context, "http", deps);
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    // The caller cannot fix app settings: a server-side misconfiguration, named so the reader knows what to change.
+    return problemResponse({ type: PROBLEM_TYPES.invalidSettings, status: 500, title: "The app settings are invalid", problems: settingProblems(error.problems), invocationId });
+  }
+  const { settings, logger, env } = invocation;
+
+  const body = await parseSweepRequest(request, { knownQueries: () => listQueryNames(settings.queriesDir).catch(() => undefined) });
+  if (!body.ok) {
+    logger.warn({ event: "http.rejected", status: 400, problems: body.problems }, "invalid sweep request");
+    return problemResponse({ type: PROBLEM_TYPES.invalidRequest, status: 400, title: "The sweep request is invalid", problems: body.problems, invocationId });
+  }
+
+  try {
+    const report = await runExclusive((runId) => runSweep({ trigger: "http", runId, invocation, deps, request: body.value }));
+    return { status: 200, jsonBody: report };
+  } catch (error) {
+    if (error instanceof SweepInProgressError) {
+      logger.warn({ event: "http.rejected", status: 409, runningRunId: error.runningRunId }, error.message);
+      return problemResponse({ type: PROBLEM_TYPES.sweepInProgress, status: 409, title: "A sweep is already running", detail: error.message, runningRunId: error.runningRunId, invocationId });
+    }
+    if (error instanceof SettingsError) {
+      const problems = error.problems.map((message) => ({ field: "subscriptions", message }));
+      logger.warn({ event: "http.rejected", status: 400, problems }, "invalid sweep request");
+      return problemResponse({ type: PROBLEM_TYPES.invalidRequest, status: 400, title: "The sweep request is invalid", problems, invocationId });
+    }
+    // Logged as sweep.failed by runSweep; the answer carries the reason without a stack, scrubbed like the logs.
+    const detail = scrubber([env.IDENTITY_HEADER, process.env.IDENTITY_HEADER].filter((s) => s !== undefined))(messageOf(error));
+    if (error instanceof NoTokenError) {
+      return problemResponse({ type: PROBLEM_TYPES.noToken, status: 500, title: "The app could not get a token for its managed identity", detail, invocationId });
+    }
+    return problemResponse({ type: PROBLEM_TYPES.sweepFailed, status: 500, title: "The sweep failed", detail, invocationId });
+  }
+}

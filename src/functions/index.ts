@@ -1,0 +1,20 @@
+import { app } from "@azure/functions";
+import { httpHandler } from "./http.ts";
+import { timerHandler } from "./timer.ts";
+
+// The deployment entry point (package.json "main", bundled to dist/index.js). Keep it free of src/cli.ts and the
+// Kusto checker: scripts/build.ts fails the build if either reaches the bundle.
+
+app.timer("retryFailedBackups", {
+  // RETRY_SCHEDULE must exist as an app setting: the host resolves %...% when it indexes the function.
+  schedule: "%RETRY_SCHEDULE%",
+  runOnStartup: false,
+  handler: (timer, context) => timerHandler(timer, context),
+});
+
+app.http("sweep", {
+  methods: ["POST"],
+  authLevel: "function",
+  route: "sweep",
+  handler: (request, context) => httpHandler(request, context),
+});

@@ -1,0 +1,39 @@
+import type { HttpResponseInit } from "@azure/functions";
+
+/** One thing wrong with a request or the app, named by the field (body field, header or app setting) it concerns. */
+export interface Problem {
+  field: string;
+  message: string;
+}
+
+export const PROBLEM_TYPES = {
+  invalidRequest: "urn:retry-failed-backups:problem:invalid-request",
+  sweepInProgress: "urn:retry-failed-backups:problem:sweep-in-progress",
+  invalidSettings: "urn:retry-failed-backups:problem:invalid-settings",
+  noToken: "urn:retry-failed-backups:problem:no-token",
+  sweepFailed: "urn:retry-failed-backups:problem:sweep-failed",
+} as const;
+
+export interface ProblemInit {
+  type: (typeof PROBLEM_TYPES)[keyof typeof PROBLEM_TYPES];
+  status: number;
+  title: string;
+  detail?: string;
+  problems?: Problem[];
+  /** Finds this request's log lines in Application Insights. */
+  invocationId: string;
+  runningRunId?: string;
+}
+
+/** An RFC 7807 problem response; never a stack trace. */
+export function problemResponse(init: ProblemInit): HttpResponseInit {
+  return { status: init.status, headers: { "content-type": "application/problem+json" }, jsonBody: init };
+}
+
+/** SettingsError problems read `NAME="value" message.`; the setting's name becomes the field. */
+export function settingProblems(problems: readonly string[]): Problem[] {
+  return problems.map((p) => {
+    const match = /^([A-Z][A-Z0-9_]*)=/.exec(p);
+    return { field: match?.[1] ?? "settings", message: p };
+  });
+}

@@ -1,0 +1,245 @@
+// The sweep end to end: query files -> Resource Graph -> plan -> on-demand backups -> report,
+// through the real SDK clients and the real managed-identity flow against the local ARM.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { accountingHolds, exitCodeOf, type Report } from "../src/report.ts";
+import { startHarness, items, row, SUBS, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+beforeEach(async () => {
+  await h.reset();
+});
+
+const writes = () => h.emulator.requests.filter((r) => r.method === "POST" && r.kind !== "arg");
+const byOutcome = (report: Report) => Object.fromEntries(report.actions.map((a) => [a.itemId.split("/").pop(), a.outcome]));
+function expectAccounted(report: Report) {
+  expect(accountingHolds(report)).toBe(true);
+  expect(report.totals.rows).toBe(report.actions.reduce((n, a) => n + a.sourceRows.length, 0) + report.invalid.length);
+}
+
+describe("Resource Graph", () => {
+  it("reads every page of a 2,600-row result through skipToken and accounts for each row", async () => {
+    const rows = Array.from({ length: 2600 }, (_, i) => row([SUBS.a, SUBS.b, SUBS.c][i % 3]!, items.vm([SUBS.a, SUBS.b, SUBS.c][i % 3]!, `vm-${i}`)));
+    await h.query("big", rows);
+    const { report } = await h.run({ dryRun: true, maxRetries: 100_000, env: { RETRY_MAX_PER_SUBSCRIPTION: "100000" } });
+    const arg = h.emulator.requests.filter((r) => r.kind === "arg");
+    expect(arg).toHaveLength(3);
+    expect(arg.map((r) => (r.body as { options?: { $skipToken?: string } }).options?.$skipToken === undefined)).toEqual([true, false, false]);
+    expect(arg.every((r) => (r.body as { options: { $top: number } }).options.$top === 1000)).toBe(true);
+    expect(report.queries).toEqual([{ name: "big", rows: 2600, pages: 3 }]);
+    expect(report.totals).toMatchObject({ rows: 2600, actions: 2600, dryRun: 2600, invalid: 0 });
+    expect(writes()).toHaveLength(0);
+    expectAccounted(report);
+  });
+
+  it("sends an explicit subscription list in batches of at most 300", async () => {
+    const subscriptions = Array.from({ length: 650 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+    await h.query("scoped", []);
+    await h.run({ env: { RETRY_SUBSCRIPTIONS: subscriptions.join(",") } });
+    const batches = h.emulator.requests.filter((r) => r.kind === "arg").map((r) => (r.body as { subscriptions: string[] }).subscriptions.length);
+    expect(batches).toEqual([300, 300, 50]);
+  });
+
+  it("treats a truncated result without a skipToken as an error on that query, and the other query still acts", async () => {
+    const truncatedMarker = await h.query("truncated", [row(SUBS.a, items.vm(SUBS.a, "t1"))]);
+    await h.query("fine", [row(SUBS.a, items.vm(SUBS.a, "f1"))]);
+    // Queries run in name order: "fine" first, then "truncated".
+    h.emulator.fault({ kind: "arg", respond: { argTruncated: true }, skip: 1, times: 1 });
+    const { report } = await h.run();
+    const truncated = report.queries.find((q) => q.name === "truncated");
+    expect(truncated?.error?.code).toBe("ResultTruncated");
+    expect(truncated?.rows).toBe(0);
+    expect(report.queries.find((q) => q.name === "fine")).toMatchObject({ rows: 1 });
+    expect(report.totals.triggered).toBe(1);
+    expect(exitCodeOf(report)).toBe(1);
+    expect(truncatedMarker).toContain("truncated");
+    expectAccounted(report);
+  });
+
+  it("surfaces ARG's own message for a bad query by name and runs the others", async () => {
+    const bad = await h.query("bad-kql", []);
+    h.emulator.seedQueryError(bad);
+    await h.query("good", [row(SUBS.b, items.vm(SUBS.b, "g1"))]);
+    const { report, logs } = await h.run();
+    const failed = report.queries.find((q) => q.name === "bad-kql");
+    expect(failed?.error?.status).toBe(400);
+    expect(failed?.error?.message).toMatch(/Query is invalid|ParserFailure/);
+    expect(report.totals.triggered).toBe(1);
+    expect(logs.some((l) => l.includes('"event":"query.failed"') && l.includes("bad-kql"))).toBe(true);
+  });
+});
+
+describe("plan and execute", () => {
+  it("merges duplicate rows of one item (ids in any case) into one backup", async () => {
+    const id = items.vm(SUBS.a, "vm-dup");
+    await h.query("dups", [row(SUBS.a, id), row(SUBS.a, id.toLowerCase()), row(SUBS.a, id.replace("rsv-prod", "RSV-PROD"))]);
+    const { report } = await h.run();
+    expect(writes()).toHaveLength(1);
+    expect(report.actions).toHaveLength(1);
+    expect(report.actions[0]?.sourceRows).toHaveLength(3);
+    expect(report.actions[0]?.outcome).toBe("triggered");
+    expect(report.actions[0]?.jobId).toMatch(/\w/);
+    expectAccounted(report);
+  });
+
+  it("sends each workload its own URL, api-version and body, with the expiry minimums", async () => {
+    await h.query("every-workload", [
+      row(SUBS.a, items.vm(SUBS.a, "vm-web-01")),
+      row(SUBS.a, items.sql(SUBS.a, "sales")),
+      row(SUBS.a, items.sql(SUBS.a, "orders"), { backupType: "Log" }),
+      row(SUBS.a, items.hana(SUBS.a, "hxe")),
+      row(SUBS.a, items.files(SUBS.a, "finance"), { expiryDays: 30 }),
+      row(SUBS.a, items.dp(SUBS.a, "disk-data-01-0f1e2d3c"), { ruleName: "BackupHourly", retentionTag: "Default" }),
+    ]);
+    const before = Date.now();
+    const { report } = await h.run({ env: { RETRY_EXPIRY_DAYS: "10" } });
+    expect(report.totals.triggered).toBe(6);
+    const posts = writes();
+    const bodyOf = (fragment: string) => posts.find((p) => decodeURIComponent(p.path).includes(fragment));
+    const days = (iso: unknown) => (Date.parse(String(iso)) - before) / 86_400_000;
+
+    const vm = bodyOf("VM;iaasvmcontainerv2;rg-app;vm-web-01");
+    expect(vm?.path).toContain("/protectionContainers/IaasVMContainer%3Biaasvmcontainerv2%3Brg-app%3Bvm-web-01/protectedItems/VM%3Biaasvmcontainerv2%3Brg-app%3Bvm-web-01/backup");
+    expect(vm?.query["api-version"]).toBe("2023-06-01");
+    expect((vm?.body as { properties: { objectType: string } }).properties.objectType).toBe("IaasVMBackupRequest");
+    expect(days((vm?.body as { properties: { recoveryPointExpiryTimeInUTC: string } }).properties.recoveryPointExpiryTimeInUTC)).toBeCloseTo(10, 0);
+
+    const sql = (bodyOf("SQLDataBase;mssqlserver;sales")?.body as { properties: Record<string, unknown> }).properties;
+    expect(sql).toMatchObject({ objectType: "AzureWorkloadBackupRequest", backupType: "Full" });
+    expect(days(sql.recoveryPointExpiryTimeInUTC)).toBeGreaterThanOrEqual(45 - 0.01);
+
+    const log = (bodyOf("SQLDataBase;mssqlserver;orders")?.body as { properties: Record<string, unknown> }).properties;
+    expect(log).toMatchObject({ objectType: "AzureWorkloadBackupRequest", backupType: "Log" });
+
+    const hana = (bodyOf("SAPHanaDatabase;hxe;hxe")?.body as { properties: Record<string, unknown> }).properties;
+    expect(hana).toMatchObject({ objectType: "AzureWorkloadBackupRequest", backupType: "Full" });
+    expect(days(hana.recoveryPointExpiryTimeInUTC)).toBeGreaterThanOrEqual(45 - 0.01);
+
+    const files = (bodyOf("AzureFileShare;finance")?.body as { properties: Record<string, unknown> }).properties;
+    expect(files.objectType).toBe("AzureFileShareBackupRequest");
+    expect(days(files.recoveryPointExpiryTimeInUTC)).toBeCloseTo(30, 0);
+
+    const dp = bodyOf("backupInstances/disk-data-01-0f1e2d3c/backup");
+    expect(dp?.body).toEqual({ backupRuleOptions: { ruleName: "BackupHourly", triggerOption: { retentionTagOverride: "Default" } } });
+    expect(report.actions.find((a) => a.vaultKind === "dataProtection")).toMatchObject({ outcome: "triggered", ruleName: "BackupHourly", retentionTag: "Default" });
+    for (const action of report.actions) expect(action.jobId).toMatch(/\w/);
+  });
+
+  it("takes a Backup vault's rule and tag from its policy when the row has none, one policy read for several instances", async () => {
+    await h.query("dp", [row(SUBS.b, items.dp(SUBS.b, "pg-01-aaaa")), row(SUBS.b, items.dp(SUBS.b, "pg-02-bbbb"))]);
+    const { report } = await h.run();
+    expect(report.totals.triggered).toBe(2);
+    expect(h.emulator.requests.filter((r) => r.kind === "dp.policy")).toHaveLength(1);
+    expect(h.emulator.requests.filter((r) => r.kind === "dp.instance")).toHaveLength(2);
+    for (const post of writes()) expect((post.body as { backupRuleOptions: { ruleName: string } }).backupRuleOptions.ruleName).toMatch(/\w/);
+  });
+
+  it("sends zero writes in a dry run and still reports what it would do", async () => {
+    await h.query("dry", [row(SUBS.a, items.vm(SUBS.a, "d1")), row(SUBS.a, items.sql(SUBS.a, "d2"))]);
+    const { report } = await h.run({ dryRun: true });
+    expect(writes()).toHaveLength(0);
+    expect(report.dryRun).toBe(true);
+    expect(report.totals.dryRun).toBe(2);
+    expect(report.actions.find((a) => a.workload === "SQLDatabase")).toMatchObject({ backupType: "Full", expiresAt: expect.any(String) });
+  });
+
+  it("defers over the caps, oldest failures first", async () => {
+    const at = (h: number) => new Date(Date.UTC(2026, 10, 21, h)).toISOString();
+    await h.query("caps", [
+      row(SUBS.a, items.vm(SUBS.a, "newest"), { failedAt: at(9) }),
+      row(SUBS.a, items.vm(SUBS.a, "oldest"), { failedAt: at(1) }),
+      row(SUBS.a, items.vm(SUBS.a, "middle"), { failedAt: at(5) }),
+    ]);
+    const { report } = await h.run({ maxRetries: 2 });
+    expect(byOutcome(report)).toEqual({ "VM;iaasvmcontainerv2;rg-app;oldest": "triggered", "VM;iaasvmcontainerv2;rg-app;middle": "triggered", "VM;iaasvmcontainerv2;rg-app;newest": "deferred" });
+    expect(writes()).toHaveLength(2);
+    expectAccounted(report);
+  });
+
+  it("keeps going in other subscriptions when one answers 403", async () => {
+    h.emulator.denySubscription(SUBS.b);
+    await h.query("mixed", [row(SUBS.a, items.vm(SUBS.a, "ok-1")), row(SUBS.b, items.vm(SUBS.b, "denied-1")), row(SUBS.c, items.dp(SUBS.c, "disk-ok-2"), { ruleName: "BackupHourly", retentionTag: "Default" })]);
+    const { report } = await h.run();
+    const denied = report.actions.find((a) => a.subscriptionId === SUBS.b);
+    expect(denied?.outcome).toBe("failed");
+    expect(denied?.error).toMatchObject({ code: "AuthorizationFailed", status: 403 });
+    expect(denied?.error?.message).toMatch(/does not have authorization to perform action/);
+    expect(report.totals.triggered).toBe(2);
+    expect(report.subscriptions.find((s) => s.subscriptionId === SUBS.b)).toMatchObject({ failed: 1, triggered: 0 });
+    expect(exitCodeOf(report)).toBe(1);
+  });
+
+  it.each([
+    ["429 with Retry-After", { status: 429, headers: { "retry-after": "0" } }],
+    ["429 without Retry-After", { status: 429 }],
+    ["500", { status: 500 }],
+    ["503", { status: 503, headers: { "retry-after": "0" } }],
+    ["a connection reset", { reset: true as const }],
+  ])("retries a trigger answered by %s and then succeeds", async (_name, respond) => {
+    await h.query("flaky", [row(SUBS.a, items.vm(SUBS.a, "flaky-1"))]);
+    h.emulator.fault({ kind: "rs.trigger", times: 2, respond });
+    const { report } = await h.run();
+    expect(report.actions[0]).toMatchObject({ outcome: "triggered", jobId: expect.any(String) });
+    expect(h.emulator.requests.filter((r) => r.kind === "rs.trigger")).toHaveLength(3);
+  });
+
+  it("fails the action with ARM's code once retries are spent", async () => {
+    await h.query("down", [row(SUBS.a, items.vm(SUBS.a, "down-1")), row(SUBS.a, items.vm(SUBS.a, "up-1"))]);
+    h.emulator.fault({ kind: "rs.trigger", pathIncludes: "down-1", respond: { status: 500, body: { error: { code: "InternalServerError", message: "Something went wrong" } } } });
+    const { report } = await h.run();
+    expect(report.actions.find((a) => a.itemId.endsWith("down-1"))).toMatchObject({ outcome: "failed", error: { code: "InternalServerError", status: 500 } });
+    expect(report.actions.find((a) => a.itemId.endsWith("up-1"))?.outcome).toBe("triggered");
+  });
+
+  it("reports a backup that is already running as alreadyInProgress, in both of the service's forms", async () => {
+    const conflict = items.vm(SUBS.a, "busy-409");
+    const failedOp = items.dp(SUBS.a, "busy-op-1111");
+    await h.query("busy", [row(SUBS.a, conflict), row(SUBS.a, failedOp, { ruleName: "BackupHourly", retentionTag: "Default" })]);
+    h.emulator.setBusy(conflict, "trigger409");
+    h.emulator.setBusy(failedOp, "operationFailed");
+    const { report } = await h.run();
+    expect(report.actions.map((a) => a.outcome)).toEqual(["alreadyInProgress", "alreadyInProgress"]);
+    expect(report.totals.failed).toBe(0);
+    expect(exitCodeOf(report)).toBe(0);
+  });
+
+  it("never sends a hostile item id to the wire, and reports each as invalid", async () => {
+    const good = items.vm(SUBS.a, "good-1");
+    const hostile = [
+      `https://evil.example${good}`,
+      good.replace("/protectedItems/", "/../../../../providers/Microsoft.Authorization/roleAssignments/x/protectedItems/"),
+      good.replace("good-1/protectedItems", "good-1%2F..%2F..%2Fx/protectedItems"),
+      `${good}?api-version=2016-01-01`,
+      `${good}#frag`,
+      good.replace("Microsoft.RecoveryServices", "Microsoft.Rec\u043everyServices"),
+      `${good}${"x".repeat(10_000)}`,
+      items.vm(SUBS.b, "other-sub"),
+    ];
+    await h.query("hostile", [row(SUBS.a, good), ...hostile.map((itemId) => row(SUBS.a, itemId))]);
+    const { report } = await h.run();
+    expect(report.totals).toMatchObject({ rows: 9, triggered: 1, invalid: 8 });
+    const armPaths = h.emulator.requests.filter((r) => r.kind !== "msi" && r.kind !== "arg").map((r) => decodeURIComponent(r.path));
+    expect(armPaths.every((p) => p.includes("good-1"))).toBe(true);
+    expect(h.emulator.requests.some((r) => r.kind === "other")).toBe(false);
+    expectAccounted(report);
+  });
+});
+
+describe("secrets", () => {
+  it("never writes a token, an Authorization header or the IDENTITY_HEADER value to a log line or the report", async () => {
+    await h.query("secrets", [row(SUBS.a, items.vm(SUBS.a, "s1")), row(SUBS.b, items.vm(SUBS.b, "s2"))]);
+    h.emulator.denySubscription(SUBS.b);
+    const { report, logs } = await h.run();
+    expect(h.emulator.tokens.length).toBeGreaterThan(0);
+    const text = [...logs, JSON.stringify(report)].join("\n");
+    for (const token of h.emulator.tokens) expect(text).not.toContain(token);
+    expect(text).not.toContain(h.emulator.identityHeader);
+    expect(text).not.toMatch(/Bearer\s+[A-Za-z0-9]/i);
+    expect(logs.filter((l) => /"event":"retry\.(triggered|failed)"/.test(l))).toHaveLength(2);
+  });
+});
