@@ -12,7 +12,7 @@ import { loadQueries } from "../src/queries/load.ts";
 export interface BaselineOptions {
   arm: ArmConnection;
   queriesDir: string;
-  /** Items to trigger (the first rows in Resource Graph order); the rest are extrapolated by the caller. */
+  /** Items to trigger (evenly spaced over the rows); the caller extrapolates to the rest. */
   sample: number;
 }
 
@@ -39,7 +39,9 @@ export async function runBaseline(options: BaselineOptions): Promise<BaselineRes
   const dpClients = new Map<string, DataProtectionClient>();
   const errors: Record<string, number> = {};
   let failed = 0;
-  const sample = rows.slice(0, options.sample);
+  // Evenly spaced over the Resource Graph order, so both vault kinds and every workload are in the sample.
+  const step = rows.length / Math.min(options.sample, rows.length);
+  const sample = Array.from({ length: Math.min(options.sample, rows.length) }, (_, i) => rows[Math.floor(i * step)] as Row);
   const itemsStarted = performance.now();
   for (const row of sample) {
     try {

@@ -36,6 +36,11 @@ const CODES: Record<number, string> = {
   504: "GatewayTimeout",
 };
 
+const MESSAGES: Record<number, string> = {
+  429: "The request is being throttled as the limit has been reached for this operation type. Retry after the time the Retry-After header gives, if any.",
+  503: "The service is temporarily unavailable. Please retry the request.",
+};
+
 function matches(rule: FaultRule, target: FaultTarget): boolean {
   const same = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
   if (rule.kind !== undefined && rule.kind !== target.kind) return false;
@@ -54,21 +59,23 @@ function matches(rule: FaultRule, target: FaultTarget): boolean {
   return true;
 }
 
-/** Rules act in the order added; delays and modifiers let later rules act too, a response or a reset ends the walk. */
+/**
+ * Rules act in the order added. Every rule counts every request it matches (so `skip` does not depend on other rules),
+ * but once a rule has answered (a response or a reset) later rules no longer act; delays and modifiers combine.
+ */
 export function applyFaults(faults: ActiveFault[], target: FaultTarget): FaultOutcome {
   const outcome: FaultOutcome = { delayMs: 0, modifiers: new Set() };
   for (const fault of faults) {
     if (!matches(fault.rule, target)) continue;
     fault.seen += 1;
-    if (fault.seen <= (fault.rule.skip ?? 0) || fault.applied >= (fault.rule.times ?? Infinity)) continue;
+    if (outcome.terminal !== undefined || fault.seen <= (fault.rule.skip ?? 0) || fault.applied >= (fault.rule.times ?? Infinity)) continue;
     fault.applied += 1;
     const respond = fault.rule.respond;
-    if ("reset" in respond) return { ...outcome, terminal: "reset" };
-    if ("status" in respond) {
-      const body = respond.body ?? { error: { code: CODES[respond.status] ?? "InjectedFault", message: `Injected fault: HTTP ${respond.status}.` } };
-      return { ...outcome, terminal: { status: respond.status, headers: respond.headers, body } };
-    }
-    if ("delayMs" in respond) outcome.delayMs += respond.delayMs;
+    if ("reset" in respond) outcome.terminal = "reset";
+    else if ("status" in respond) {
+      const body = respond.body ?? { error: { code: CODES[respond.status] ?? "InjectedFault", message: MESSAGES[respond.status] ?? `Injected fault: HTTP ${respond.status}.` } };
+      outcome.terminal = { status: respond.status, headers: respond.headers, body };
+    } else if ("delayMs" in respond) outcome.delayMs += respond.delayMs;
     else if ("argTruncated" in respond) outcome.modifiers.add("argTruncated");
     else if ("argRepeatToken" in respond) outcome.modifiers.add("argRepeatToken");
     else if ("noAsyncHeaders" in respond) outcome.modifiers.add("noAsyncHeaders");

@@ -101,12 +101,12 @@ export type ParsedId =
 export function parseItemId(id: string): ParsedId | undefined {
   const rs = RS_ID.exec(id.trim());
   if (rs) {
-    const [, subscriptionId, resourceGroup, vaultName, fabric, container, name] = rs as unknown as string[];
+    const [, subscriptionId, resourceGroup, vaultName, fabric, container, name] = rs;
     return { vault: "rs", subscriptionId: subscriptionId!, resourceGroup: resourceGroup!, vaultName: vaultName!, fabric: fabric!, container: container!, name: name! };
   }
   const dp = DP_ID.exec(id.trim());
   if (dp) {
-    const [, subscriptionId, resourceGroup, vaultName, name] = dp as unknown as string[];
+    const [, subscriptionId, resourceGroup, vaultName, name] = dp;
     return { vault: "dp", subscriptionId: subscriptionId!, resourceGroup: resourceGroup!, vaultName: vaultName!, name: name! };
   }
   return undefined;
@@ -128,7 +128,9 @@ export class Registry {
     const existing = this.items.get(key);
     if (existing !== undefined && !options.explicit && this.explicit.has(key)) return existing;
     if (options.explicit) this.explicit.add(key);
-    const item = parsed.vault === "rs" ? this.rsItem(seed, parsed) : this.dpItem(seed, parsed, existing, options.explicit);
+    // A row that names a known item in another case keeps the id it was first known by.
+    const id = !options.explicit && existing !== undefined ? existing.id : seed.itemId.trim();
+    const item = parsed.vault === "rs" ? this.rsItem(id, seed, parsed) : this.dpItem(id, seed, parsed, existing, options.explicit);
     this.items.set(key, item);
     return item;
   }
@@ -143,22 +145,22 @@ export class Registry {
     this.explicit.clear();
   }
 
-  private rsItem(seed: ItemSeed, p: Extract<ParsedId, { vault: "rs" }>): RsItem {
+  private rsItem(id: string, seed: ItemSeed, p: Extract<ParsedId, { vault: "rs" }>): RsItem {
     const workload = normaliseWorkload(seed.workload) ?? rsWorkloadOf(p.container, p.name);
     if (workload === undefined) {
       throw new Error(`emulator: cannot tell the workload of "${seed.itemId}"; pass workload (VM, SQLDataBase, SAPHanaDatabase or AzureFileShare)`);
     }
     const vaultId = `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.RecoveryServices/vaults/${p.vaultName}`;
-    return { ...p, id: seed.itemId.trim(), workload, policyId: seed.policyId ?? defaultRsPolicy(vaultId, workload) };
+    return { ...p, id, workload, policyId: seed.policyId ?? defaultRsPolicy(vaultId, workload) };
   }
 
-  private dpItem(seed: ItemSeed, p: Extract<ParsedId, { vault: "dp" }>, existing: Item | undefined, explicit: boolean): DpItem {
+  private dpItem(id: string, seed: ItemSeed, p: Extract<ParsedId, { vault: "dp" }>, existing: Item | undefined, explicit: boolean): DpItem {
     const previous = existing?.vault === "dp" && !explicit ? existing : undefined;
     const dataSourceType = seed.dataSourceType ?? previous?.dataSourceType ?? DISK;
     const policyId = seed.policyId ?? previous?.policyId ?? `${dpVaultId(p)}/backupPolicies/${defaultPolicyName(p.vaultName, dataSourceType)}`;
     // Rules a test states are the policy's rules; rules learnt from rows add to what the policy has.
     this.mergePolicy(policyId, dataSourceType, seed.rules ?? [defaultRule(dataSourceType)], explicit && seed.rules !== undefined);
-    return { ...p, id: seed.itemId.trim(), dataSourceType, policyId };
+    return { ...p, id, dataSourceType, policyId };
   }
 
   /** Items that share a policy id share its rules: the union by rule name, tags merged. */

@@ -86,7 +86,6 @@ export function rsTrigger(input: BackupInput): Reply {
   if (invalid !== undefined) return invalid;
   const busy = busyOf(state, item.id);
   if (busy === "trigger409") return armError(409, "UserErrorBackupOperationInProgress", IN_PROGRESS_MESSAGE);
-  const retryAfter = String(state.options.retryAfterSeconds);
   if (input.modifiers.has("noAsyncHeaders")) return { status: 202 };
   const op: Operation = {
     id: newOperationId("rs"),
@@ -108,7 +107,7 @@ export function rsTrigger(input: BackupInput): Reply {
     headers: {
       location: absoluteUrl(state.url, `${item.id}/operationResults/${op.id}`, op.apiVersion),
       "azure-asyncoperation": absoluteUrl(state.url, `${item.id}/operationsStatus/${op.id}`, op.apiVersion),
-      "retry-after": retryAfter,
+      "retry-after": String(state.options.retryAfterSeconds),
     },
   };
 }

@@ -32,11 +32,11 @@ const HANDLERS: Partial<Record<RequestKind, Handler>> = {
 
 const isWrite = (kind: RequestKind) => kind === "rs.trigger" || kind === "dp.trigger";
 
-async function recordArrival(state: State, req: IncomingMessage, kind: (url: URL, method: string) => Route): Promise<{ record: RecordedRequest; route: Route; url: URL }> {
+async function recordArrival(state: State, req: IncomingMessage, routeOf: (url: URL, method: string) => Route): Promise<{ record: RecordedRequest; route: Route }> {
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
   const method = (req.method ?? "GET").toUpperCase();
   const text = await readBody(req);
-  const route = kind(url, method);
+  const route = routeOf(url, method);
   const record: RecordedRequest = {
     at: Date.now(),
     method,
@@ -51,7 +51,7 @@ async function recordArrival(state: State, req: IncomingMessage, kind: (url: URL
   const itemId = itemIdOf(state, route);
   if (itemId !== undefined) record.itemId = itemId;
   state.requests.push(record);
-  return { record, route, url };
+  return { record, route };
 }
 
 /** The item a request concerns: the registered id when known, else the id the path names; operations know their item. */

@@ -82,7 +82,6 @@ export async function sweep(options: SweepOptions): Promise<Report> {
     expiryDays: settings.expiryDays,
     dryRun,
     logger,
-    runId,
     ...(options.operation === undefined ? {} : { operation: options.operation }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });

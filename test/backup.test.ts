@@ -68,15 +68,15 @@ function plan(rows: Record<string, unknown>[], caps: { maxPerRun?: number; maxPe
 }
 
 function execute(actions: PlannedAction[], options: Partial<ExecuteOptions> = {}): Promise<ActionReport[]> {
-  const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logs.push(line) } });
-  return executeActions(actions, { arm, concurrency: 4, expiryDays: 10, dryRun: false, logger, runId: "run-1", operation: FAST_OPERATION, ...options });
+  const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logs.push(line) }, base: { runId: "run-1" } });
+  return executeActions(actions, { arm, concurrency: 4, expiryDays: 10, dryRun: false, logger, operation: FAST_OPERATION, ...options });
 }
 
 const writes = () => emulator.requests.filter((r) => r.kind === "rs.trigger" || r.kind === "dp.trigger");
 const ofKind = (kind: RecordedRequest["kind"]) => emulator.requests.filter((r) => r.kind === kind);
 const propertiesOf = (request: RecordedRequest | undefined) => (request?.body as { properties: Record<string, unknown> } | undefined)?.properties;
 const reportFor = (reports: ActionReport[], itemId: string) => reports.find((r) => r.itemId.toLowerCase() === itemId.toLowerCase());
-const events = () => logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((e) => typeof e.event === "string" && (e.event as string) !== "retry.http");
+const events = () => logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((e) => typeof e.event === "string" && (e.event as string).startsWith("retry."));
 
 describe("Recovery Services: one POST per workload, followed to the job id", () => {
   it("sends each workload's exact URL, api-version and body, and reports the job", async () => {
@@ -359,6 +359,21 @@ describe("following the operation", () => {
     }
   });
 
+  it("does not follow an operation URL off the ARM host, so the token stays there", async () => {
+    const rs = vm(SUB_A, "vm-foreign");
+    const dp = instance(SUB_A, "disk-foreign-01");
+    const foreign = { "azure-asyncoperation": "https://203.0.113.7/operationsStatus/1?api-version=1", location: "https://203.0.113.7/operationResults/1?api-version=1" };
+    emulator.fault({ kind: "rs.trigger", respond: { status: 202, headers: foreign } });
+    emulator.fault({ kind: "dp.trigger", respond: { status: 202, headers: foreign } });
+    const reports = await execute(plan([row(rs), row(dp)]));
+
+    for (const report of reports) {
+      expect(report.outcome).toBe("triggered");
+      expect(report.jobId).toBeUndefined();
+      expect(report.reason).toMatch(/not on https:\/\/127\.0\.0\.1:\d+; not followed/);
+    }
+  });
+
   it("does not hold a write slot while following an operation", async () => {
     // Retry-After 1 s, capped to 200 ms: the first poll comes well after the writes of the others.
     emulator.configure({ retryAfterSeconds: 1 });
@@ -405,6 +420,20 @@ describe("scheduling, cancellation and the report", () => {
     expect(byEvent["retry.triggered"]?.jobId).toMatch(GUID);
     expect(byEvent["retry.deferred"]).toMatchObject({ level: "info", reason: expect.stringMatching(/cap/) });
     expect(byEvent["retry.exhausted"]).toMatchObject({ level: "warn" });
+  });
+
+  it("keeps at most `concurrency` writes in flight over all subscriptions", async () => {
+    emulator.fault({ kind: "rs.trigger", respond: { delayMs: 25 } });
+    const rows = [SUB_A, SUB_B, SUB_C].flatMap((sub) => ["w1", "w2", "w3"].map((n) => row(vm(sub, n))));
+    let most = 0;
+    // The emulator runs in this process: a request it has received and not yet answered has status 0.
+    const sampler = setInterval(() => (most = Math.max(most, writes().filter((r) => r.status === 0).length)), 1);
+    const reports = await execute(plan(rows), { concurrency: 2 });
+    clearInterval(sampler);
+    expect(writes()).toHaveLength(9);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+    expect(reports.every((r) => r.outcome === "triggered")).toBe(true);
   });
 
   it("defers every action when the run is cancelled before it starts", async () => {

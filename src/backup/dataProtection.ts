@@ -63,7 +63,7 @@ export async function triggerDataProtection(action: PlannedAction, ref: DataProt
     return { ...resolved, ...classifyError(error, ctx.arm.retry) };
   }
   const { poller } = started;
-  ctx.logger.debug({ event: "retry.http", step: "trigger", itemId: ref.itemId, status: initial?.status, operation: initial?.operation });
+  ctx.logger.debug({ event: "backup.http", step: "trigger", itemId: ref.itemId, status: initial?.status, operation: initial?.operation });
 
   try {
     if (poller.isDone) {
@@ -83,7 +83,7 @@ export async function triggerDataProtection(action: PlannedAction, ref: DataProt
       poll: () =>
         ctx.read(async () => {
           await poller.poll(signal);
-          ctx.logger.debug({ event: "retry.http", step: "poll", itemId: ref.itemId, operationStatus: poller.operationState?.status });
+          ctx.logger.debug({ event: "backup.http", step: "poll", itemId: ref.itemId, operationStatus: poller.operationState?.status });
           return poller.isDone ? { done: true as const, value: poller.result ?? {} } : { done: false as const, retryAfterMs: lastRetryAfterMs };
         }),
     });

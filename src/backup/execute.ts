@@ -21,9 +21,8 @@ export interface ExecuteOptions {
   /** Plan and report, send no write (reads such as a Backup-vault instance or policy GET still run). */
   dryRun: boolean;
   now?: () => Date;
-  /** One event per action. */
+  /** One event per action; bound to the run already (its lines carry runId). */
   logger: Logger;
-  runId: string;
   /** Bound on following an accepted backup's async operation. */
   operation?: OperationBoundsInput;
   signal?: AbortSignal;
@@ -135,7 +134,6 @@ function defined<T extends object>(fields: T): Partial<T> {
 function logAction(report: ActionReport, options: ExecuteOptions): void {
   const event = {
     event: `retry.${report.outcome}`,
-    runId: options.runId,
     subscriptionId: report.subscriptionId,
     vaultKind: report.vaultKind,
     workload: report.workload,

@@ -99,7 +99,7 @@ export async function triggerRecoveryServices(action: PlannedAction, ref: Recove
     if (error instanceof RunCancelledError) return { ...sent, outcome: "deferred", reason: error.message };
     return { ...sent, ...classifyError(error, ctx.arm.retry) };
   }
-  ctx.logger.debug({ event: "retry.http", step: "trigger", itemId: ref.itemId, status: 202, asyncOperation: accepted.asyncOperation !== undefined, location: accepted.location !== undefined });
+  ctx.logger.debug({ event: "backup.http", step: "trigger", itemId: ref.itemId, status: 202, asyncOperation: accepted.asyncOperation !== undefined, location: accepted.location !== undefined });
 
   const url = accepted.asyncOperation ?? accepted.location;
   if (url === undefined) {
@@ -151,12 +151,12 @@ async function pollOnce(
     });
   }
   if (byLocation) {
-    ctx.logger.debug({ event: "retry.http", step: "poll", itemId: ref.itemId, status: response.status });
+    ctx.logger.debug({ event: "backup.http", step: "poll", itemId: ref.itemId, status: response.status });
     return response.status === 202 ? { done: false, retryAfterMs: retryAfterMs(response) } : { done: true, value: { jobId: undefined } };
   }
   const operation = OperationStatusSchema.safeParse(body).data ?? {};
   const status = (operation.status ?? "").toLowerCase();
-  ctx.logger.debug({ event: "retry.http", step: "poll", itemId: ref.itemId, status: response.status, operationStatus: operation.status });
+  ctx.logger.debug({ event: "backup.http", step: "poll", itemId: ref.itemId, status: response.status, operationStatus: operation.status });
   if (status === "succeeded") return { done: true, value: { jobId: operation.properties?.jobId } };
   if (status === "failed" || status === "canceled" || status === "cancelled" || status === "invalid") {
     throw new OperationFailedError(operation.error?.code ?? `Operation${operation.status}`, operation.error?.message ?? `the backup operation ended ${operation.status}`);

@@ -3,6 +3,7 @@ import { SettingsError, messageOf } from "../errors.ts";
 import { runExclusive, SweepInProgressError } from "../lock.ts";
 import { scrubber } from "../log.ts";
 import { listQueryNames } from "../queries/load.ts";
+import type { Report } from "../report.ts";
 import { parseSweepRequest } from "./body.ts";
 import { PROBLEM_TYPES, problemResponse, settingProblems } from "./problem.ts";
 import { NoTokenError, runSweep, startInvocation, type FunctionDeps, type Invocation } from "./run.ts";
@@ -19,6 +20,8 @@ export async function httpHandler(request: HttpRequest, context: InvocationConte
     return problemResponse({ type: PROBLEM_TYPES.invalidSettings, status: 500, title: "The app settings are invalid", problems: settingProblems(error.problems), invocationId });
   }
   const { settings, logger, env } = invocation;
+  // ARM error messages land in the report verbatim; scrub them as the logs are, in case one quotes a header.
+  const scrub = scrubber([env.IDENTITY_HEADER, process.env.IDENTITY_HEADER].filter((s) => s !== undefined));
 
   const body = await parseSweepRequest(request, { knownQueries: () => listQueryNames(settings.queriesDir).catch(() => undefined) });
   if (!body.ok) {
@@ -28,7 +31,7 @@ export async function httpHandler(request: HttpRequest, context: InvocationConte
 
   try {
     const report = await runExclusive((runId) => runSweep({ trigger: "http", runId, invocation, deps, request: body.value }));
-    return { status: 200, jsonBody: report };
+    return { status: 200, jsonBody: JSON.parse(scrub(JSON.stringify(report))) as Report };
   } catch (error) {
     if (error instanceof SweepInProgressError) {
       logger.warn({ event: "http.rejected", status: 409, runningRunId: error.runningRunId }, error.message);
@@ -40,7 +43,7 @@ export async function httpHandler(request: HttpRequest, context: InvocationConte
       return problemResponse({ type: PROBLEM_TYPES.invalidRequest, status: 400, title: "The sweep request is invalid", problems, invocationId });
     }
     // Logged as sweep.failed by runSweep; the answer carries the reason without a stack, scrubbed like the logs.
-    const detail = scrubber([env.IDENTITY_HEADER, process.env.IDENTITY_HEADER].filter((s) => s !== undefined))(messageOf(error));
+    const detail = scrub(messageOf(error));
     if (error instanceof NoTokenError) {
       return problemResponse({ type: PROBLEM_TYPES.noToken, status: 500, title: "The app could not get a token for its managed identity", detail, invocationId });
     }
