@@ -129,15 +129,21 @@ function findSeed(seeds: QuerySeed[], query: string): QuerySeed | undefined {
   return undefined;
 }
 
+const ID_SUBSCRIPTION = /^\/subscriptions\/([^/]+)\//i;
+
 /**
- * ARG scopes the underlying resources, not the projected columns: a row without a subscriptionId column is always in scope;
- * a row of a subscription denied "all" never is (RBAC trimming); management groups count as the tenant.
+ * ARG scopes the underlying resources, not the projected columns: a row belongs to the subscription of its `id` (the
+ * resource's id), else of its subscriptionId column, so a query may project columns naming another subscription.
+ * A row with neither is always in scope; a row of a subscription denied "all" never is (RBAC trimming); management
+ * groups count as the tenant.
  */
 function inScope(state: State, rows: Record<string, unknown>[], subscriptions: string[] | undefined): Record<string, unknown>[] {
   const wanted = subscriptions === undefined ? undefined : new Set(subscriptions.map((s) => s.toLowerCase()));
   return rows.filter((row) => {
-    if (typeof row.subscriptionId !== "string") return true;
-    const sub = row.subscriptionId.toLowerCase();
+    const fromId = typeof row.id === "string" ? ID_SUBSCRIPTION.exec(row.id)?.[1] : undefined;
+    const owner = fromId ?? (typeof row.subscriptionId === "string" ? row.subscriptionId : undefined);
+    if (owner === undefined) return true;
+    const sub = owner.toLowerCase();
     if (state.denied.get(sub) === "all") return false;
     return wanted === undefined || wanted.has(sub);
   });

@@ -6,7 +6,7 @@ import { newOperationId, pollOperation } from "./operations.ts";
 import type { Operation } from "./operations.ts";
 import type { BackupInput } from "./recovery-services.ts";
 import { backupInstanceResource, backupPolicyResource } from "./resources.ts";
-import { busyOf } from "./state.ts";
+import { busyOf, startOperation } from "./state.ts";
 import type { State } from "./state.ts";
 
 export const CONCURRENT_LIMIT_MESSAGE = "Unable to start the operation as maximum number of allowed concurrent backups has reached.";
@@ -85,7 +85,7 @@ export function dpTrigger(input: BackupInput): Reply {
     jobId: newId(),
     failure: busy === "operationFailed" ? { status: 409, code: "UserErrorMaxConcurrentOperationLimitReached", message: CONCURRENT_LIMIT_MESSAGE } : undefined,
   };
-  state.operations.set(op.id, op);
+  startOperation(state, op);
   return { status: 202, headers: asyncHeaders(state, op) };
 }
 
@@ -104,7 +104,8 @@ export function dpOperationStatus(input: BackupInput): Reply {
   const body: Record<string, unknown> = { id: statusPath(op), name: op.id, status, startTime: op.startTime };
   if (status !== "InProgress") body.endTime = op.endTime;
   if (status === "Failed" && op.failure !== undefined) body.error = { code: op.failure.code, message: op.failure.message };
-  return { status: 200, body };
+  // A status monitor still running says when to ask again, as ARM async operations do.
+  return status === "InProgress" ? { status: 200, body, headers: { "retry-after": String(input.state.options.retryAfterSeconds) } } : { status: 200, body };
 }
 
 /** GET on the Location URL (OperationResult_Get): 202 while running, then 200 with the job id. */

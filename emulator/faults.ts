@@ -13,6 +13,10 @@ export interface ActiveFault {
 export interface FaultOutcome {
   /** A response that replaces normal handling, or "reset" to destroy the socket. */
   terminal?: Reply | "reset";
+  /** Handle the request as usual, then cut the answer off halfway through its body. */
+  cutBody: boolean;
+  /** Managed identity: lifetime of the token to issue instead of the configured one. */
+  tokenLifetimeSeconds?: number;
   delayMs: number;
   modifiers: Set<Modifier>;
 }
@@ -44,6 +48,8 @@ const MESSAGES: Record<number, string> = {
 function matches(rule: FaultRule, target: FaultTarget): boolean {
   const same = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
   if (rule.kind !== undefined && rule.kind !== target.kind) return false;
+  // The identity endpoint is not ARM: only rules that name it act on it.
+  if (target.kind === "msi" && rule.kind !== "msi") return false;
   if (rule.subscriptionId !== undefined && !same(rule.subscriptionId, target.subscriptionId)) return false;
   if (rule.itemId !== undefined && !same(rule.itemId.replace(/\/+$/, ""), target.itemId)) return false;
   if (rule.pathIncludes !== undefined) {
@@ -64,7 +70,7 @@ function matches(rule: FaultRule, target: FaultTarget): boolean {
  * but once a rule has answered (a response or a reset) later rules no longer act; delays and modifiers combine.
  */
 export function applyFaults(faults: ActiveFault[], target: FaultTarget): FaultOutcome {
-  const outcome: FaultOutcome = { delayMs: 0, modifiers: new Set() };
+  const outcome: FaultOutcome = { cutBody: false, delayMs: 0, modifiers: new Set() };
   for (const fault of faults) {
     if (!matches(fault.rule, target)) continue;
     fault.seen += 1;
@@ -72,8 +78,12 @@ export function applyFaults(faults: ActiveFault[], target: FaultTarget): FaultOu
     fault.applied += 1;
     const respond = fault.rule.respond;
     if ("reset" in respond) outcome.terminal = "reset";
+    else if ("resetMidBody" in respond) outcome.cutBody = true;
+    else if ("tokenExpiresInSeconds" in respond) outcome.tokenLifetimeSeconds = respond.tokenExpiresInSeconds;
     else if ("status" in respond) {
-      const body = respond.body ?? { error: { code: CODES[respond.status] ?? "InjectedFault", message: MESSAGES[respond.status] ?? `Injected fault: HTTP ${respond.status}.` } };
+      const message = MESSAGES[respond.status] ?? `Injected fault: HTTP ${respond.status}.`;
+      // The identity endpoint answers errors in the platform's shape, ARM in its CloudError envelope.
+      const body = respond.body ?? (target.kind === "msi" ? { statusCode: respond.status, message } : { error: { code: CODES[respond.status] ?? "InjectedFault", message } });
       outcome.terminal = { status: respond.status, headers: respond.headers, body };
     } else if ("delayMs" in respond) outcome.delayMs += respond.delayMs;
     else if ("argTruncated" in respond) outcome.modifiers.add("argTruncated");

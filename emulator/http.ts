@@ -42,6 +42,26 @@ export function send(res: ServerResponse, reply: Reply): void {
   res.end(payload);
 }
 
+/**
+ * A connection reset mid-body: the status line, the headers (declaring the whole length) and half the body go out,
+ * then the socket is destroyed. A bodiless answer declares a 64-byte body and sends none of it.
+ */
+export function sendCut(res: ServerResponse, reply: Reply): void {
+  if (res.destroyed || res.headersSent) return;
+  const payload = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+  const bytes = Buffer.from(payload);
+  const headers: Record<string, string> = { ...reply.headers, "content-length": String(Math.max(bytes.length, 64)) };
+  if (reply.body !== undefined) headers["content-type"] ??= "application/json; charset=utf-8";
+  res.writeHead(reply.status, headers);
+  res.flushHeaders();
+  const half = bytes.subarray(0, Math.floor(bytes.length / 2));
+  if (half.length === 0) {
+    setTimeout(() => res.socket?.destroy(), 5);
+    return;
+  }
+  res.write(half, () => setTimeout(() => res.socket?.destroy(), 5));
+}
+
 export function lowerCaseHeaders(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {

@@ -6,7 +6,7 @@ import { newOperationId, pollOperation } from "./operations.ts";
 import type { Operation } from "./operations.ts";
 import { protectedItemResource } from "./resources.ts";
 import type { Route } from "./routes.ts";
-import { busyOf } from "./state.ts";
+import { busyOf, startOperation } from "./state.ts";
 import type { State } from "./state.ts";
 
 export interface BackupInput {
@@ -101,7 +101,7 @@ export function rsTrigger(input: BackupInput): Reply {
     jobId: newId(),
     failure: busy === "operationFailed" ? { status: 409, code: "UserErrorBackupOperationInProgress", message: IN_PROGRESS_MESSAGE } : undefined,
   };
-  state.operations.set(op.id, op);
+  startOperation(state, op);
   return {
     status: 202,
     headers: {
@@ -130,7 +130,8 @@ export function rsOperationStatus(input: BackupInput): Reply {
   if (status !== "InProgress") body.endTime = op.endTime;
   if (status === "Succeeded") body.properties = { objectType: "OperationStatusJobExtendedInfo", jobId: op.jobId };
   if (status === "Failed" && op.failure !== undefined) body.error = { code: op.failure.code, message: op.failure.message };
-  return { status: 200, body };
+  // A status monitor still running says when to ask again, as ARM async operations do.
+  return status === "InProgress" ? { status: 200, body, headers: { "retry-after": String(input.state.options.retryAfterSeconds) } } : { status: 200, body };
 }
 
 /** GET .../operationResults/{op}: 202 while running, 204 when done, the error when failed. */

@@ -4,7 +4,7 @@ import { argReply } from "./arg.ts";
 import { dpInstance, dpOperationOf, dpOperationResult, dpOperationStatus, dpPolicy, dpTrigger } from "./data-protection.ts";
 import { applyFaults } from "./faults.ts";
 import type { Modifier } from "./faults.ts";
-import { armError, delay, lowerCaseHeaders, newId, parseBody, queryOf, readBody, segmentsOf, send } from "./http.ts";
+import { armError, delay, lowerCaseHeaders, newId, parseBody, queryOf, readBody, segmentsOf, send, sendCut } from "./http.ts";
 import type { Reply } from "./http.ts";
 import { takeWriteToken } from "./limits.ts";
 import { msiReply } from "./msi.ts";
@@ -62,9 +62,14 @@ function itemIdOf(state: State, route: Route): string | undefined {
   return undefined;
 }
 
-function finish(res: ServerResponse, record: RecordedRequest, reply: Reply): void {
+function finish(res: ServerResponse, record: RecordedRequest, reply: Reply, cut = false): void {
   record.status = reply.status;
-  send(res, reply);
+  if (!cut) {
+    send(res, reply);
+    return;
+  }
+  record.cut = true;
+  sendCut(res, reply);
 }
 
 /** ARM's answer before the resource provider sees the request: bearer token, api-version, RBAC, write throttling. */
@@ -117,17 +122,17 @@ export function armHandler(state: State): (req: IncomingMessage, res: ServerResp
         }
         const common = { "x-ms-request-id": newId(), "x-ms-correlation-request-id": record.headers["x-ms-correlation-request-id"] ?? newId() };
         if (faults.terminal !== undefined) {
-          finish(res, record, { ...faults.terminal, headers: { ...common, ...faults.terminal.headers } });
+          finish(res, record, { ...faults.terminal, headers: { ...common, ...faults.terminal.headers } }, faults.cutBody);
           return;
         }
         const principal = state.tokens.verify(record.headers.authorization, state.url);
         if ("status" in principal) {
-          finish(res, record, { ...principal, headers: { ...common, ...principal.headers } });
+          finish(res, record, { ...principal, headers: { ...common, ...principal.headers } }, faults.cutBody);
           return;
         }
         const gated = gate(state, route, record, principal);
         const reply = gated.reply ?? dispatch(state, route, record, principal, faults.modifiers);
-        finish(res, record, { ...reply, headers: { ...common, ...gated.headers, ...reply.headers } });
+        finish(res, record, { ...reply, headers: { ...common, ...gated.headers, ...reply.headers } }, faults.cutBody);
       } catch (error) {
         finish(res, record, armError(500, "InternalServerError", `The local ARM emulator failed: ${error instanceof Error ? error.message : String(error)}`));
       }
@@ -139,13 +144,21 @@ export function msiHandler(state: State, identityHeader: string): (req: Incoming
   return (req, res) => {
     void (async () => {
       const { record } = await recordArrival(state, req, () => ({ kind: "msi" }));
-      const reply = msiReply(record, {
-        identityHeader,
-        tokens: state.tokens,
-        tokenLifetimeSeconds: state.options.tokenLifetimeSeconds,
-        knownClientIds: state.options.knownClientIds,
-      });
-      finish(res, record, reply);
+      const faults = applyFaults(state.faults, { kind: "msi", rawPath: record.path });
+      if (faults.delayMs > 0) await delay(faults.delayMs);
+      if (faults.terminal === "reset") {
+        req.socket.destroy();
+        return;
+      }
+      const reply =
+        faults.terminal ??
+        msiReply(record, {
+          identityHeader,
+          tokens: state.tokens,
+          tokenLifetimeSeconds: faults.tokenLifetimeSeconds ?? state.options.tokenLifetimeSeconds,
+          knownClientIds: state.options.knownClientIds,
+        });
+      finish(res, record, reply, faults.cutBody);
     })().catch(() => req.socket.destroy());
   };
 }

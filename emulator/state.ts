@@ -19,6 +19,8 @@ export interface State {
   busy: Map<string, BusyForm>;
   faults: ActiveFault[];
   operations: Map<string, Operation>;
+  /** idKey(item) -> the last operation a trigger of it started. */
+  lastOperation: Map<string, Operation>;
   argQuota: Map<string, QuotaWindow>;
   writeBuckets: Map<string, Bucket>;
   requests: RecordedRequest[];
@@ -54,6 +56,7 @@ export function createState(url: string, options: RuntimeOptions, tokens: TokenS
     busy: new Map(),
     faults: [],
     operations: new Map(),
+    lastOperation: new Map(),
     argQuota: new Map(),
     writeBuckets: new Map(),
     requests: [],
@@ -68,9 +71,23 @@ export function resetState(state: State): void {
   state.busy.clear();
   state.faults.length = 0;
   state.operations.clear();
+  state.lastOperation.clear();
   state.argQuota.clear();
   state.writeBuckets.clear();
   state.requests.length = 0;
 }
 
-export const busyOf = (state: State, itemId: string): BusyForm | undefined => state.busy.get(idKey(itemId));
+/**
+ * How the service refuses a backup of the item: as a test said, or with a 409 because a backup it accepted is still
+ * running (the Backup service allows one at a time per item, which is what stops two instances double-triggering).
+ */
+export function busyOf(state: State, itemId: string): BusyForm | undefined {
+  const key = idKey(itemId);
+  const last = state.lastOperation.get(key);
+  return state.busy.get(key) ?? (last !== undefined && last.endTime === undefined ? "trigger409" : undefined);
+}
+
+export function startOperation(state: State, op: Operation): void {
+  state.operations.set(op.id, op);
+  state.lastOperation.set(idKey(op.itemId), op);
+}

@@ -23,8 +23,8 @@ export class TokenStore {
   private readonly userAssigned = new Map<string, Principal>();
 
   issue(resource: string, lifetimeSeconds: number, principal: Principal): { token: string; expiresOn: number } {
-    const token = randomBytes(36).toString("base64url");
     const expiresOn = Math.floor(Date.now() / 1000) + lifetimeSeconds;
+    const token = jwtShaped({ aud: resource, oid: principal.objectId, appid: principal.clientId, exp: expiresOn, jti: randomBytes(12).toString("base64url") });
     this.byToken.set(token, { resource, expiresOn, principal });
     this.issued.push(token);
     return { token, expiresOn };
@@ -68,6 +68,12 @@ export class TokenStore {
     }
     return issued.principal;
   }
+}
+
+/** Entra access tokens are JWTs; issuing the same shape keeps tests honest about what a leaked token looks like. */
+function jwtShaped(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${part({ typ: "JWT", alg: "RS256" })}.${part(claims)}.${randomBytes(64).toString("base64url")}`;
 }
 
 function unauthorized(code: string, message: string, description: string): Reply {

@@ -51,6 +51,8 @@ export interface RecordedRequest {
   body: unknown;
   /** 0 while in flight, and for requests answered by a connection reset. */
   status: number;
+  /** The answer (status `status`) was cut off halfway through its body by a `resetMidBody` fault. */
+  cut?: true;
   kind: RequestKind;
   subscriptionId?: string;
   itemId?: string;
@@ -59,12 +61,17 @@ export interface RecordedRequest {
 export type FaultResponse =
   | { status: number; headers?: Record<string, string>; body?: unknown }
   | { reset: true }
+  /** Answer as usual (the request takes effect), send the headers and half the body, then drop the connection. */
+  | { resetMidBody: true }
   | { delayMs: number }
   | { argTruncated: true }
   | { argRepeatToken: true }
   | { noAsyncHeaders: true }
-  | { neverFinishes: true };
+  | { neverFinishes: true }
+  /** Managed identity only: issue a token that expires this many seconds from now (negative: already expired). */
+  | { tokenExpiresInSeconds: number };
 
+/** A rule acts on the managed-identity endpoint only when it says `kind: "msi"`; without a kind it matches every ARM request. */
 export interface FaultRule {
   kind?: RequestKind;
   subscriptionId?: string;

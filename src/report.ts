@@ -150,7 +150,15 @@ function shortItem(action: ActionReport): string {
   return `${vault}/${parts[parts.length - 1] ?? ""}`;
 }
 
+/** Table cells stay one screen line or so; the JSON report keeps every word. */
+const MAX_DETAIL = 160;
+
 function detail(action: ActionReport): string {
+  const text = detailText(action);
+  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL - 1)}…` : text;
+}
+
+function detailText(action: ActionReport): string {
   if (action.error !== undefined) return `${action.error.code}: ${action.error.message}`;
   const bits: string[] = [];
   if (action.jobId !== undefined) bits.push(`job ${action.jobId}`);

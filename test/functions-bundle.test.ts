@@ -95,7 +95,7 @@ beforeEach(async () => {
 
 /** A fresh process with only the settings the platform would give it; the identity endpoint is the emulator's. */
 function drive(jobs: Job[], settings: Record<string, string> = {}): Promise<DriverOutput> {
-  const env = { PATH: process.env.PATH ?? "", ...h.emulator.env(), NODE_EXTRA_CA_CERTS: path.join(dir, "ca.pem"), RETRY_QUERIES_DIR: h.queriesDir, RETRY_SCHEDULE: "0 15 * * * *", ...settings };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "", ...h.emulator.env(), NODE_EXTRA_CA_CERTS: path.join(dir, "ca.pem"), RETRY_QUERIES_DIR: h.queriesDir, RETRY_SCHEDULE: "0 15 * * * *", ...settings };
   expect(env.IDENTITY_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["driver.mjs"], { cwd: dir, env, stdio: ["pipe", "pipe", "pipe"] });

@@ -38,6 +38,7 @@ export async function httpHandler(request: HttpRequest, context: InvocationConte
       return problemResponse({ type: PROBLEM_TYPES.sweepInProgress, status: 409, title: "A sweep is already running", detail: error.message, runningRunId: error.runningRunId, invocationId });
     }
     if (error instanceof SettingsError) {
+      // The sweep's one request-time SettingsError: subscriptions outside RETRY_SUBSCRIPTIONS.
       const problems = error.problems.map((message) => ({ field: "subscriptions", message }));
       logger.warn({ event: "http.rejected", status: 400, problems }, "invalid sweep request");
       return problemResponse({ type: PROBLEM_TYPES.invalidRequest, status: 400, title: "The sweep request is invalid", problems, invocationId });

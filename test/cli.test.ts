@@ -1,0 +1,98 @@
+// The command line as a user runs it: the real bin in a child process, DefaultAzureCredential
+// reaching the emulator's managed-identity endpoint, the emulator's CA trusted the way a user would.
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ReportSchema } from "../src/report.ts";
+import { startHarness, items, row, SUBS, type Harness } from "./support/harness.ts";
+import { caFile, runCli } from "./support/child.ts";
+
+let h: Harness;
+let env: Record<string, string>;
+beforeAll(async () => {
+  h = await startHarness();
+  env = { ...h.emulator.env(), NODE_EXTRA_CA_CERTS: caFile(h.emulator.ca), RETRY_QUERIES_DIR: h.queriesDir };
+});
+afterAll(async () => {
+  await h.close();
+});
+beforeEach(async () => {
+  await h.reset();
+});
+
+describe("retry-failed-backups sweep", () => {
+  it("--json prints the report and nothing else on stdout, logs on stderr, exit 0", async () => {
+    await h.query("cli", [row(SUBS.a, items.vm(SUBS.a, "cli-1")), row(SUBS.a, items.dp(SUBS.a, "disk-cli-2"), { ruleName: "BackupHourly", retentionTag: "Default" })]);
+    const result = await runCli(["sweep", "--json"], env);
+    expect(result.code).toBe(0);
+    const report = ReportSchema.parse(JSON.parse(result.stdout));
+    expect(report).toMatchObject({ trigger: "cli", dryRun: false, totals: { rows: 2, triggered: 2 } });
+    expect(result.stderr).toContain('"event":"sweep.completed"');
+    expect(h.emulator.requests.filter((r) => r.kind === "msi")).toHaveLength(1);
+  });
+
+  it("--dry-run --query --subscription --max-retries narrow the run and write nothing", async () => {
+    await h.query("first", [row(SUBS.a, items.vm(SUBS.a, "n1")), row(SUBS.b, items.vm(SUBS.b, "n2")), row(SUBS.b, items.vm(SUBS.b, "n3"))]);
+    await h.query("second", [row(SUBS.b, items.vm(SUBS.b, "n4"))]);
+    const result = await runCli(["sweep", "--json", "--dry-run", "--query", "first", "--subscription", SUBS.b, "--max-retries", "1"], env);
+    expect(result.code).toBe(0);
+    const report = ReportSchema.parse(JSON.parse(result.stdout));
+    expect(report.queries.map((q) => q.name)).toEqual(["first"]);
+    expect(report.totals).toMatchObject({ dryRun: 1, deferred: 1 });
+    expect(h.emulator.requests.filter((r) => r.kind === "arg").map((r) => (r.body as { subscriptions: string[] }).subscriptions)).toEqual([[SUBS.b]]);
+    expect(h.emulator.requests.filter((r) => r.method === "POST" && r.kind !== "arg")).toHaveLength(0);
+  });
+
+  it("prints a readable summary without --json, and exits 1 when an action failed", async () => {
+    h.emulator.denySubscription(SUBS.c);
+    await h.query("human", [row(SUBS.a, items.vm(SUBS.a, "h1")), row(SUBS.c, items.vm(SUBS.c, "h2"))]);
+    const result = await runCli(["sweep"], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/Subscriptions\n\s+subscription\s+triggered/);
+    expect(result.stdout).toContain("AuthorizationFailed");
+    expect(result.stdout).toMatch(/Total: 2 row\(s\) -> 2 item\(s\): 1 triggered/);
+  });
+
+  it.each([
+    [["sweep"], { RETRY_CONCURRENCY: "lots" }, /RETRY_CONCURRENCY="lots" must be a whole number from 1 to 64/],
+    [["sweep"], { AZURE_RESOURCE_MANAGER_ENDPOINT: "http://127.0.0.1:1" }, /AZURE_RESOURCE_MANAGER_ENDPOINT.*https:\/\//],
+    [["sweep", "--max-retries", "0"], {}, /--max-retries must be a whole number/],
+    [["sweep", "--subscription", "prod"], {}, /--subscription must be a subscription id/],
+    [["sweep", "--bogus"], {}, /Unknown option '--bogus'/],
+    [["frobnicate"], {}, /unknown command "frobnicate"/],
+    [[], {}, /no command given/],
+  ])("exits 2 with a message for %j %j", async (args, extra, message) => {
+    const result = await runCli(args, { ...env, ...extra });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe("");
+    expect(h.emulator.requests).toHaveLength(0);
+  });
+});
+
+describe("retry-failed-backups check-queries", () => {
+  it("passes the shipped rules and fails a broken file with file:line:column", async () => {
+    const ok = await runCli(["check-queries", "--queries-dir", "queries"], {});
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/2 ok, 0 with errors/);
+    const dir = await mkdtemp(path.join(os.tmpdir(), "rfb-broken-"));
+    await writeFile(path.join(dir, "broken.kql"), "RecoveryServicesResources\n| where type =~ 'x'\n| project id, subscriptionId\n");
+    const bad = await runCli(["check-queries", "--queries-dir", dir], {});
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/broken\.kql:\d+:\d+: error ContractMissingColumn/);
+  });
+});
+
+describe("retry-failed-backups demo", () => {
+  it("sweeps the embedded emulator with the sample estate and exits 0", async () => {
+    const result = await runCli(["demo", "--json"], {});
+    expect(result.code).toBe(0);
+    const report = ReportSchema.parse(JSON.parse(result.stdout));
+    expect(new Set(report.actions.map((a) => a.subscriptionId)).size).toBeGreaterThanOrEqual(3);
+    expect(new Set(report.actions.map((a) => a.workload))).toEqual(new Set(["AzureVM", "SQLDatabase", "SAPHanaDatabase", "AzureFileShare", "AzureDisk", "PostgreSQL", "AzureBlob"]));
+    expect(report.totals).toMatchObject({ alreadyInProgress: 1, exhausted: 1 });
+    expect(report.totals.failed).toBeGreaterThan(0);
+    expect(report.actions.some((a) => a.sourceRows.length > 1)).toBe(true);
+  });
+});
