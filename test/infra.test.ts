@@ -1,6 +1,6 @@
 // Offline proof of what the deployment grants and configures. No Bicep compiler runs here: the templates are
 // read through the tree-sitter-bicep parse tree (the text where the tree is awkward). Types, API versions and
-// what-if need Azure: docs/deploy.md says how.
+// what-if need Azure: the README's "Deploy" section says how.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -445,7 +445,7 @@ describe("least privilege on the target scopes", () => {
     }
   });
 
-  it("the custom role holds only the trigger actions and reads, and docs/deploy.md lists each", async () => {
+  it("the custom role holds only the trigger actions and reads, and the README lists each", async () => {
     const role = JSON.parse(await readFile(path.join(INFRA, "modules", "retry-operator-role.json"), "utf8")) as { actions: string[] };
     const triggers = [
       "Microsoft.RecoveryServices/Vaults/backupFabrics/protectionContainers/protectedItems/backup/action",
@@ -459,7 +459,7 @@ describe("least privilege on the target scopes", () => {
     }
     expect(new Set(role.actions).size).toBe(role.actions.length);
 
-    const docs = await readFile(path.join(ROOT, "docs", "deploy.md"), "utf8");
+    const docs = await readFile(path.join(ROOT, "README.md"), "utf8");
     for (const action of role.actions) expect(docs, action).toContain(action);
 
     for (const file of ["modules/custom-role.bicep", "management-group.bicep"]) {
@@ -521,9 +521,9 @@ describe("modules and parameters", () => {
   });
 });
 
-describe("docs/deploy.md", () => {
+describe("README, Deploy section", () => {
   it("names the roles, the deploy commands and what only Azure can check", async () => {
-    const docs = await readFile(path.join(ROOT, "docs", "deploy.md"), "utf8");
+    const docs = await readFile(path.join(ROOT, "README.md"), "utf8");
     for (const text of [ROLE.backupOperator, ROLE.reader, "azd up", "az deployment sub create", "az bicep build", "what-if", "x-functions-key", "management-group.bicep"]) {
       expect(docs, text).toContain(text);
     }
