@@ -3,7 +3,10 @@ import type { RecordedRequest } from "../emulator/index.ts";
 import type { Estate, ItemKind } from "./estate.ts";
 
 export interface KindCounts {
+  /** Items of this kind in the estate. */
   items: number;
+  /** Distinct items the service accepted a trigger for. */
+  triggeredItems: number;
   /** Trigger POSTs sent, including ones answered 429. */
   writes: number;
   /** Trigger POSTs the service accepted (200/202). */
@@ -29,7 +32,7 @@ const WRITE_KINDS = new Set(["rs.trigger", "dp.trigger"]);
 const accepted = (status: number) => status === 200 || status === 202;
 
 export function wireStats(requests: readonly RecordedRequest[], estate: Estate): WireStats {
-  const empty = (kind: ItemKind): KindCounts => ({ items: [...estate.items.values()].filter((i) => i.kind === kind).length, writes: 0, acceptedWrites: 0, reads: 0 });
+  const empty = (kind: ItemKind): KindCounts => ({ items: [...estate.items.values()].filter((i) => i.kind === kind).length, triggeredItems: 0, writes: 0, acceptedWrites: 0, reads: 0 });
   const byKind: Record<ItemKind, KindCounts> = { recoveryServices: empty("recoveryServices"), dataProtection: empty("dataProtection") };
   const triggered = new Map<string, number>();
   const stats: WireStats = { byKind, writes: 0, writes429: 0, reads: 0, arg: 0, arg429: 0, lost: 0, duplicates: 0 };
@@ -48,6 +51,7 @@ export function wireStats(requests: readonly RecordedRequest[], estate: Estate):
       if (accepted(request.status)) {
         byKind[kind].acceptedWrites += 1;
         const key = (request.itemId ?? request.path).toLowerCase();
+        if (!triggered.has(key)) byKind[kind].triggeredItems += 1;
         triggered.set(key, (triggered.get(key) ?? 0) + 1);
       }
     } else {

@@ -5,9 +5,14 @@ export const SweepResultSchema = z.object({
   mode: z.literal("sweep"),
   wallMs: z.number(),
   maxRssMb: z.number(),
+  /** RSS once the modules are loaded, before the sweep starts. */
+  startRssMb: z.number(),
+  /** Heap still in use after the sweep and a full GC, with the report held. */
+  retainedHeapMb: z.number(),
   totals: z.record(z.string(), z.number()),
   withJobId: z.number(),
-  accountingHolds: z.boolean(),
+  /** Rows the report does not account for (DESIGN.md's accounting rule: 0). */
+  unaccountedRows: z.number(),
   /** Error codes and reasons of actions that failed or named no job, with counts. */
   problems: z.record(z.string(), z.number()),
 });

@@ -10,7 +10,6 @@ import { armScope } from "../src/azure/clients.ts";
 import { createCredential } from "../src/azure/credential.ts";
 import { RetryOptionsSchema } from "../src/azure/retry.ts";
 import { createLogger } from "../src/log.ts";
-import { accountingHolds } from "../src/report.ts";
 import { loadSettings } from "../src/settings.ts";
 import { sweep } from "../src/sweep.ts";
 import { runBaseline } from "./baseline.ts";
@@ -34,9 +33,14 @@ async function main(): Promise<void> {
   }
   if (values.mode !== "sweep") throw new Error(`--mode must be sweep or baseline, got ${values.mode}`);
   const logger = createLogger({ level: settings.logLevel });
+  const startRssMb = process.memoryUsage().rss / 2 ** 20;
   const started = performance.now();
   const report = await sweep({ trigger: "cli", settings, credential, logger, tlsCa });
   const wallMs = performance.now() - started;
+  const peakRssMb = maxRssMb();
+  // The parent starts this process with --expose-gc: the heap the report and caches really hold.
+  (globalThis as { gc?: () => void }).gc?.();
+  const retainedHeapMb = process.memoryUsage().heapUsed / 2 ** 20;
   const problems: Record<string, number> = {};
   for (const action of report.actions) {
     if (action.outcome === "triggered" && action.jobId !== undefined) continue;
@@ -49,10 +53,12 @@ async function main(): Promise<void> {
   const result: SweepResult = {
     mode: "sweep",
     wallMs,
-    maxRssMb: maxRssMb(),
+    maxRssMb: peakRssMb,
+    startRssMb,
+    retainedHeapMb,
     totals: report.totals,
     withJobId: report.actions.filter((a) => a.jobId !== undefined).length,
-    accountingHolds: accountingHolds(report),
+    unaccountedRows: report.totals.rows - report.actions.reduce((sum, a) => sum + a.sourceRows.length, 0) - report.invalid.length,
     problems,
   };
   console.log(JSON.stringify(result));

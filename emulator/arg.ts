@@ -66,7 +66,7 @@ function answer(state: State, input: ArgInput): Reply {
   const page = rows.slice(offset, offset + top);
   const more = offset + page.length < rows.length;
   // ARG pages only when the query projects `id`; without it the result is cut with no token.
-  const pageable = page.every((row) => typeof row.id === "string" && row.id !== "");
+  const pageable = page.every((row) => typeof row?.id === "string" && row.id !== "");
   let skipToken: string | undefined = more && pageable ? encodeToken(offset + page.length, fingerprint) : undefined;
   let truncated = more && !pageable;
   if (input.modifiers.has("argTruncated")) {
@@ -140,6 +140,8 @@ const ID_SUBSCRIPTION = /^\/subscriptions\/([^/]+)\//i;
 function inScope(state: State, rows: Record<string, unknown>[], subscriptions: string[] | undefined): Record<string, unknown>[] {
   const wanted = subscriptions === undefined ? undefined : new Set(subscriptions.map((s) => s.toLowerCase()));
   return rows.filter((row) => {
+    // Tests seed malformed rows (null, numbers, arrays) too: they belong to no subscription.
+    if (typeof row !== "object" || row === null) return true;
     const fromId = typeof row.id === "string" ? ID_SUBSCRIPTION.exec(row.id)?.[1] : undefined;
     const owner = fromId ?? (typeof row.subscriptionId === "string" ? row.subscriptionId : undefined);
     if (owner === undefined) return true;

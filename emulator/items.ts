@@ -187,7 +187,8 @@ export class Registry {
 export function itemSeedsFromRows(rows: Record<string, unknown>[]): ItemSeed[] {
   const seeds: ItemSeed[] = [];
   for (const row of rows) {
-    if (typeof row.itemId !== "string") continue;
+    // Tests seed malformed rows too (null, numbers, arrays): only objects with an item id register anything.
+    if (typeof row !== "object" || row === null || typeof row.itemId !== "string") continue;
     const parsed = parseItemId(row.itemId);
     if (parsed === undefined) continue;
     if (parsed.vault === "rs") {

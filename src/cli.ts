@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PinoPretty } from "pino-pretty";
@@ -89,6 +89,15 @@ function positiveInt(name: string, value: string | undefined): number | undefine
   return Number(value);
 }
 
+/** A queries folder that is not there is a bad setting (exit 2), not a failed run. */
+async function requireFolder(flag: string | undefined, setting: string): Promise<void> {
+  const dir = flag ?? setting;
+  const isFolder = await stat(dir).then((s) => s.isDirectory(), () => false);
+  if (isFolder) return;
+  if (flag !== undefined) throw new UsageError(`--queries-dir "${flag}" is not a folder; give the folder holding your .kql files`);
+  throw new SettingsError([`RETRY_QUERIES_DIR=${JSON.stringify(setting)} is not a folder; set it to the folder holding your .kql files.`]);
+}
+
 function printReport(report: Report, io: CliIo, json: boolean): number {
   io.stdout(json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report) + "\n");
   return exitCodeOf(report);
@@ -114,6 +123,7 @@ async function sweepCommand(args: string[], io: CliIo): Promise<number> {
   const bad = subscriptions.filter((s) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s));
   if (bad.length > 0) throw new UsageError(`--subscription must be a subscription id (GUID), got ${bad.map((b) => `"${b}"`).join(", ")}`);
   const maxRetries = positiveInt("max-retries", values["max-retries"]);
+  await requireFolder(values["queries-dir"], settings.queriesDir);
   const options: SweepOptions = {
     trigger: "cli",
     settings,

@@ -6,7 +6,26 @@ const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const MANAGEMENT_GROUP = /^[A-Za-z0-9_().-]{1,90}$/;
 // NCRONTAB: six fields (second minute hour day month day-of-week), as Azure Functions timers use.
 const NCRONTAB_FIELD = /^(\*|\d+|\d+-\d+|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d+)?(,(\*|\d+|\d+-\d+|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d+)?)*$/;
-const TIMESPAN = /^\d{1,2}:\d{2}:\d{2}$/;
+const TIMESPAN = /^([01]?\d|2[0-3]):[0-5]\d:[0-5]\d$/;
+// second, minute, hour, day, month, day-of-week: the values the Functions host accepts in each field.
+const NCRONTAB_RANGES: readonly [number, number][] = [[0, 59], [0, 59], [0, 23], [1, 31], [1, 12], [0, 6]];
+
+/** Six well-formed fields whose numbers lie in their field's range, with steps of at least 1. */
+function isNcrontab(s: string): boolean {
+  const fields = s.split(/\s+/);
+  return (
+    fields.length === 6 &&
+    fields.every((field, i) => {
+      if (!NCRONTAB_FIELD.test(field)) return false;
+      const [min, max] = NCRONTAB_RANGES[i] ?? [0, 0];
+      return field.split(",").every((part) => {
+        const [base = "", step] = part.split("/");
+        const values = (base.match(/\d+/g) ?? []).map(Number);
+        return values.every((v) => v >= min && v <= max) && (step === undefined || Number(step) >= 1);
+      });
+    })
+  );
+}
 
 const list = (pattern: RegExp, what: string) =>
   z
@@ -39,7 +58,7 @@ const AppSettingsSchema = z.object({
     .string()
     .default("0 15 * * * *")
     .transform((s) => s.trim())
-    .refine((s) => TIMESPAN.test(s) || (s.split(/\s+/).length === 6 && s.split(/\s+/).every((f) => NCRONTAB_FIELD.test(f))), {
+    .refine((s) => TIMESPAN.test(s) || isNcrontab(s), {
       message: 'must be an NCRONTAB expression with six fields, "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "0 15 * * * *"',
     }),
   RETRY_QUERIES_DIR: z.string().default("queries").transform((s) => s.trim()).pipe(z.string().min(1, "must name a folder")),
@@ -57,7 +76,8 @@ const AppSettingsSchema = z.object({
     .refine((s) => {
       try {
         const url = new URL(s);
-        return url.protocol === "https:" && url.pathname === "/" && url.search === "" && url.username === "";
+        // "#", "?" and "@" are checked on the text too: an empty fragment, query or user part leaves no trace on the URL.
+        return url.protocol === "https:" && url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "" && !/[#?@]/.test(s);
       } catch {
         return false;
       }

@@ -66,12 +66,14 @@ export async function sweep(options: SweepOptions): Promise<Report> {
     }
   }
 
+  // Resource Graph scopes the jobs, not the columns a query projects: act only inside the subscriptions allowed.
+  const allowed = filter ?? (settings.subscriptions.length > 0 ? settings.subscriptions : undefined);
   const plan = planActions(
     results.map((r) => ({ query: r.name, rows: r.rows })),
     {
       maxPerRun: options.maxRetries ?? settings.maxPerRun,
       maxPerSubscription: settings.maxPerSubscription,
-      ...(filter === undefined ? {} : { subscriptions: filter }),
+      ...(allowed === undefined ? {} : { subscriptions: allowed }),
     },
   );
   for (const invalid of plan.invalid) logger.warn({ event: "row.invalid", ...invalid }, `invalid row from ${invalid.query}: ${invalid.reason}`);

@@ -47,23 +47,26 @@ export async function runQuery(options: RunQueryOptions): Promise<QueryResult> {
   const { query, logger } = options;
   const batches = "subscriptions" in options.scope ? chunk(options.scope.subscriptions, SUBSCRIPTION_BATCH).map((subscriptions) => ({ subscriptions })) : "managementGroups" in options.scope ? [{ managementGroups: options.scope.managementGroups }] : [{}];
   const rows: unknown[] = [];
-  let pages = 0;
+  // Counted as pages arrive, so a failure mid-batch still says how far the query got.
+  const read = { pages: 0 };
   const started = Date.now();
   try {
     for (const batch of batches) {
-      pages += await readBatch(options, batch, rows);
+      await readBatch(options, batch, rows, read);
     }
   } catch (error) {
+    const { pages } = read;
     const armError = error instanceof QueryFailure ? error.armError : armErrorOf(error);
     const message = `${armError.message}${pages > 0 ? ` (after ${pages} page(s) and ${rows.length} row(s) were read; none of this query's rows were acted on)` : ""}`;
     logger.error({ event: "query.failed", query: query.name, pages, error: { ...armError, message } }, `query ${query.name} failed`);
     return { name: query.name, rows: [], pages, error: { ...armError, message } };
   }
+  const { pages } = read;
   logger.info({ event: "query.completed", query: query.name, rows: rows.length, pages, durationMs: Date.now() - started }, `query ${query.name}: ${rows.length} row(s)`);
   return { name: query.name, rows, pages };
 }
 
-async function readBatch(options: RunQueryOptions, scope: { subscriptions?: string[]; managementGroups?: string[] }, rows: unknown[]): Promise<number> {
+async function readBatch(options: RunQueryOptions, scope: { subscriptions?: string[]; managementGroups?: string[] }, rows: unknown[], read: { pages: number }): Promise<void> {
   const top = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
   const maxPages = options.maxPages ?? 10_000;
   const seenTokens = new Set<string>();
@@ -77,6 +80,7 @@ async function readBatch(options: RunQueryOptions, scope: { subscriptions?: stri
       { abortSignal: options.signal, onResponse: (raw) => options.quota.update(raw.headers) },
     );
     pages += 1;
+    read.pages += 1;
     const data = toObjects(response.data);
     for (const row of data) rows.push(row);
     options.logger.debug({ event: "query.page", query: options.query.name, page: pages, rows: data.length, totalRecords: response.totalRecords }, "page read");
@@ -95,7 +99,6 @@ async function readBatch(options: RunQueryOptions, scope: { subscriptions?: stri
       skipToken = next;
     }
   } while (skipToken !== undefined);
-  return pages;
 }
 
 /** objectArray is asked for; a table-format answer ({columns, rows}) is turned into objects all the same. */

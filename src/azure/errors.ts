@@ -1,5 +1,19 @@
 import { isRestError } from "@azure/core-rest-pipeline";
+import { scrubber } from "../log.ts";
 import type { ArmError } from "../report.ts";
+
+const MAX_MESSAGE_LENGTH = 2_000;
+
+/**
+ * The words of a service or an identity endpoint land in the report and the logs: one line, bounded, and scrubbed of
+ * tokens and the IDENTITY_HEADER value in case an answer quotes them.
+ */
+function tidy(message: string): string {
+  // Read at call time: IDENTITY_HEADER is rotated by the platform.
+  const scrub = scrubber(process.env.IDENTITY_HEADER ? [process.env.IDENTITY_HEADER] : []);
+  const text = scrub(message.replace(/\s+/g, " ").trim());
+  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text;
+}
 
 interface CloudErrorBody {
   code?: unknown;
@@ -19,7 +33,9 @@ function detailMessages(details: unknown, depth = 0): string[] {
   if (!Array.isArray(details) || depth > 3) return [];
   return details.flatMap((d: unknown) => {
     if (typeof d !== "object" || d === null) return [];
-    const { code, message, line, characterPositionInLine, token } = d as Record<string, unknown>;
+    // The SDK's deserializer moves fields its model does not name (line, position, token) into additionalProperties.
+    const extra = (d as { additionalProperties?: unknown }).additionalProperties;
+    const { code, message, line, characterPositionInLine, token } = { ...(typeof extra === "object" && extra !== null ? extra : {}), ...d } as Record<string, unknown>;
     const where = typeof line === "number" ? ` at line ${line}${typeof characterPositionInLine === "number" ? `, position ${characterPositionInLine}` : ""}${typeof token === "string" ? ` near "${token}"` : ""}` : "";
     const own = typeof message === "string" && message !== "" ? [`${typeof code === "string" ? `${code}: ` : ""}${message}${where}`] : [];
     return [...own, ...detailMessages((d as { details?: unknown }).details, depth + 1)];
@@ -35,13 +51,13 @@ export function armErrorOf(error: unknown): ArmError {
     const extra = detailMessages(body?.details).filter((m) => !base.includes(m));
     return {
       code,
-      message: [base, ...extra].join(" | "),
+      message: tidy([base, ...extra].join(" | ")),
       ...(error.statusCode === undefined ? {} : { status: error.statusCode }),
     };
   }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { code: typeof code === "string" ? code : error.name, message: error.message };
+    return { code: typeof code === "string" ? code : error.name, message: tidy(error.message) };
   }
-  return { code: "Unknown", message: String(error) };
+  return { code: "Unknown", message: tidy(String(error)) };
 }

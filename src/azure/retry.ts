@@ -1,5 +1,6 @@
 import { retryPolicy, type Pipeline, type PipelineResponse, type RetryStrategy } from "@azure/core-rest-pipeline";
 import { z } from "zod";
+import { parseResetsAfter } from "../arg/quota.ts";
 
 export const RetryOptionsSchema = z.object({
   /** Retries after the first attempt (so attempts = maxRetries + 1). */
@@ -31,6 +32,12 @@ export function retryAfterMs(response: PipelineResponse | undefined): number | u
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** Resource Graph's throttling answer says when its quota window resets instead of sending Retry-After. */
+function quotaResetMs(response: PipelineResponse | undefined): number | undefined {
+  if (response === undefined || Number(response.headers.get("x-ms-user-quota-remaining") ?? "1") > 0) return undefined;
+  return parseResetsAfter(response.headers.get("x-ms-user-quota-resets-after"));
+}
+
 function backoff(retryCount: number, options: RetryOptions): number {
   const exponential = Math.min(options.baseDelayMs * 2 ** retryCount, options.maxDelayMs);
   return exponential / 2 + Math.random() * (exponential / 2);
@@ -47,7 +54,7 @@ export function armRetryStrategy(options: RetryOptions): RetryStrategy {
     retry({ response, responseError, retryCount }) {
       const status = response?.status ?? responseError?.statusCode;
       if (status === 429 || status === 503) {
-        const asked = retryAfterMs(response);
+        const asked = retryAfterMs(response) ?? quotaResetMs(response);
         if (asked !== undefined && asked > options.maxWaitMs) return { skipStrategy: true };
         return { retryAfterInMs: Math.min(asked ?? backoff(retryCount, options), options.maxWaitMs) };
       }
@@ -56,7 +63,9 @@ export function armRetryStrategy(options: RetryOptions): RetryStrategy {
       }
       if (response === undefined && responseError !== undefined) {
         const code = responseError.code ?? "";
-        if (RETRYABLE_SYSTEM_ERRORS.has(code) || /socket hang up/i.test(responseError.message)) {
+        // A connection dropped halfway through the answer's body surfaces as a PARSE_ERROR ("... as text: aborted").
+        const cutOff = code === "PARSE_ERROR" && /reading response as text: .*(aborted|ECONNRESET|socket hang up|premature close)/i.test(responseError.message);
+        if (RETRYABLE_SYSTEM_ERRORS.has(code) || cutOff || /socket hang up/i.test(responseError.message)) {
           return { retryAfterInMs: Math.min(backoff(retryCount, options), options.maxWaitMs) };
         }
       }
