@@ -91,8 +91,13 @@ function tooLarge(bytes: number): ParsedBody {
   return fail([{ field: "body", message: `is ${bytes} bytes; a request body may hold at most ${MAX_BODY_BYTES} bytes` }]);
 }
 
+/** Enough to fix a request; a hostile body with thousands of bad entries must not get a megabyte back. */
+export const MAX_PROBLEMS = 50;
+
 function fail(problems: Problem[]): ParsedBody {
-  return { ok: false, problems };
+  if (problems.length <= MAX_PROBLEMS) return { ok: false, problems };
+  const more = problems.length - MAX_PROBLEMS;
+  return { ok: false, problems: [...problems.slice(0, MAX_PROBLEMS), { field: "body", message: `and ${more} more problem(s) like these` }] };
 }
 
 function fieldOf(path: readonly PropertyKey[]): string {

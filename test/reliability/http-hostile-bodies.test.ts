@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { HttpRequest, HttpResponse, InvocationContext } from "@azure/functions";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES, MAX_QUERIES } from "../../src/functions/body.ts";
+import { MAX_BODY_BYTES, MAX_PROBLEMS, MAX_QUERIES } from "../../src/functions/body.ts";
 import { httpHandler } from "../../src/functions/http.ts";
 import type { FunctionDeps } from "../../src/functions/run.ts";
 import { FAST_OPERATION, FAST_RETRY, items, row, startHarness, SUBS, type Harness } from "../support/harness.ts";
@@ -106,6 +106,13 @@ describe("hostile bodies, named cases", () => {
       expect(problem, `${field} in ${fields.join(", ")}`).toBeDefined();
       expect(problem!.message).toMatch(message);
     }
+  });
+
+  it("12,000 unknown query names: a bounded answer, not a megabyte of problems", async () => {
+    const answer = await send(manyNames, "application/json");
+    expect(answer.status).toBe(400);
+    expect(answer.json.problems?.length).toBeLessThanOrEqual(MAX_PROBLEMS + 1);
+    expect(answer.json.problems?.at(-1)?.message).toMatch(/and \d+ more problem/);
   });
 
   it.each([
