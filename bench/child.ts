@@ -26,7 +26,7 @@ function run(options: ChildOptions): Promise<ChildOutput<unknown>> {
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !CLEARED.includes(key)) env[key] = value;
   env.PATH = `${path.join(options.root, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`;
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, ["--expose-gc", path.join(options.root, "bench", "run-one.ts"), ...options.args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [path.join(options.root, "bench", "run-one.ts"), ...options.args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderrTail = "";
   let logLines = 0;

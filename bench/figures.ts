@@ -154,7 +154,7 @@ export function estateTable(run: EstateRun, limits: Limits): string[] {
     ["lost items", "0", ...cells(lostCell, base === undefined ? "" : `${int(base.result.failed)} failed of ${int(base.result.processed)} sampled`)],
     ["job id learnt", "", ...cells((o) => `${int(o.result.withJobId)} of ${int(run.spec.items)}`, "not followed")],
     ["peak RSS of the process", `< ${TARGETS.rssMb} MB`, ...cells((o) => `${int(o.result.maxRssMb)} MB ${mark(o.result.maxRssMb < TARGETS.rssMb)}`, base === undefined ? "" : `${int(base.result.maxRssMb)} MB`)],
-    ["RSS before the sweep / heap held after it (full GC)", "", ...cells((o) => `${int(o.result.startRssMb)} MB / ${int(o.result.retainedHeapMb)} MB`, "")],
+    ["before the sweep: RSS / heap; after it: heap held (full GC, report kept)", "", ...cells((o) => `${int(o.result.startRssMb)} / ${int(o.result.startHeapMb)} MB; ${int(o.result.retainedHeapMb)} MB`, "")],
   ];
   return table(header, rows);
 }

@@ -7,6 +7,7 @@ export const SweepResultSchema = z.object({
   maxRssMb: z.number(),
   /** RSS once the modules are loaded, before the sweep starts. */
   startRssMb: z.number(),
+  startHeapMb: z.number(),
   /** Heap still in use after the sweep and a full GC, with the report held. */
   retainedHeapMb: z.number(),
   totals: z.record(z.string(), z.number()),

@@ -10,7 +10,7 @@ import { planActions } from "./plan/plan.ts";
 import { executeActions, type ExecuteOptions } from "./backup/execute.ts";
 import { armScope, createResourceGraphClient, type ArmConnection } from "./azure/clients.ts";
 import { RetryOptionsSchema, type RetryOptionsInput } from "./azure/retry.ts";
-import { buildReport, type QueryReport, type Report, type Trigger } from "./report.ts";
+import { accountingHolds, buildReport, type QueryReport, type Report, type Trigger } from "./report.ts";
 
 export interface SweepOptions {
   trigger: Trigger;
@@ -98,6 +98,8 @@ export async function sweep(options: SweepOptions): Promise<Report> {
     actions,
     invalid: plan.invalid,
   });
+  // Never expected; if a change ever loses a row, the run says so loudly instead of silently.
+  if (!accountingHolds(report)) logger.error({ event: "sweep.accountingMismatch", totals: report.totals }, "rows and actions do not add up; please report this");
   logger.info(
     { event: "sweep.completed", trigger: options.trigger, dryRun, totals: report.totals, queries: report.queries.length, failedQueries: report.queries.filter((q) => q.error).length, durationMs: Date.parse(report.finishedAt) - startedAt.getTime() },
     "sweep completed",

@@ -97,6 +97,9 @@ function fail(reason: string): ParseResult {
   return { ok: false, reason };
 }
 
+/** The workloads on-demand backup of a Recovery Services item supports. */
+export const RS_WORKLOADS: ReadonlySet<Workload> = new Set(["AzureVM", "SQLDatabase", "SAPHanaDatabase", "AzureFileShare"]);
+
 const RS_ITEM_PREFIXES: [string, Workload][] = [
   ["vm;", "AzureVM"],
   ["sqldatabase;", "SQLDatabase"],
@@ -127,8 +130,6 @@ export function workloadOf(ref: ItemRef, hint?: string): Workload | undefined {
   const container = ref.container.toLowerCase();
   return RS_ITEM_PREFIXES.find(([p]) => item.startsWith(p))?.[1] ?? RS_CONTAINER_PREFIXES.find(([p]) => container.startsWith(p))?.[1];
 }
-
-export const RS_WORKLOADS: ReadonlySet<Workload> = new Set(["AzureVM", "SQLDatabase", "SAPHanaDatabase", "AzureFileShare"]);
 
 /** Workload of a Backup vault datasource type as the backup instance reports it. */
 export function dataProtectionWorkload(datasourceType: string | undefined): Workload {
