@@ -26,6 +26,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--latency MS] [--estates 100x1
   --sample N       items the runbook baseline triggers before its time is extrapolated (default 50)
   --polls N        operation status answers InProgress N times before naming the job (default 1)
   --retry-after S  Retry-After on the 202s and the operation results (default 1)
+  --no-baseline    skip the runbook baseline
   --write-readme   put the results into bench/README.md`;
 
 interface Config {

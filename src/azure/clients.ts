@@ -1,7 +1,9 @@
 import type { TokenCredential } from "@azure/core-auth";
+import type { Pipeline } from "@azure/core-rest-pipeline";
 import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { RecoveryServicesBackupClient } from "@azure/arm-recoveryservicesbackup";
 import { useArmRetryPolicy, type RetryOptions } from "./retry.ts";
+import { writePacerPolicy, type WritePacer } from "./writePacer.ts";
 import { DataProtectionClient } from "../backup/dataProtectionClient.ts";
 
 /** Everything a run needs to talk to ARM: one credential, one endpoint, one token scope. */
@@ -32,7 +34,7 @@ export function createResourceGraphClient(arm: ArmConnection): ResourceGraphClie
 }
 
 /** The classic Recovery Services client binds a subscription at construction; callers cache one per subscription. */
-export function createRecoveryServicesClient(arm: ArmConnection, subscriptionId: string): RecoveryServicesBackupClient {
+export function createRecoveryServicesClient(arm: ArmConnection, subscriptionId: string, pacer?: WritePacer): RecoveryServicesBackupClient {
   const client = new RecoveryServicesBackupClient(arm.credential, subscriptionId, {
     $host: arm.endpoint,
     endpoint: arm.endpoint,
@@ -40,16 +42,23 @@ export function createRecoveryServicesClient(arm: ArmConnection, subscriptionId:
     ...(arm.tlsCa === undefined ? {} : { tlsOptions: { ca: arm.tlsCa } }),
   });
   useArmRetryPolicy(client.pipeline, arm.retry);
+  usePacer(client.pipeline, pacer);
   return client;
 }
 
 /** Backup-vault client (our stand-in for @azure/arm-dataprotection); like the Recovery Services one, bound to a subscription. */
-export function createDataProtectionClient(arm: ArmConnection, subscriptionId: string): DataProtectionClient {
+export function createDataProtectionClient(arm: ArmConnection, subscriptionId: string, pacer?: WritePacer): DataProtectionClient {
   const client = new DataProtectionClient(arm.credential, subscriptionId, {
     endpoint: arm.endpoint,
     credentials: { scopes: [arm.scope] },
     ...(arm.tlsCa === undefined ? {} : { tlsOptions: { ca: arm.tlsCa } }),
   });
   useArmRetryPolicy(client.pipeline, arm.retry);
+  usePacer(client.pipeline, pacer);
   return client;
+}
+
+/** Inside the retry loop, so every attempt's answer teaches the subscription's pacer. */
+function usePacer(pipeline: Pipeline, pacer: WritePacer | undefined): void {
+  if (pacer !== undefined) pipeline.addPolicy(writePacerPolicy(pacer), { afterPhase: "Retry" });
 }

@@ -16,7 +16,7 @@ export interface BackupContext {
   bounds: OperationBounds;
   signal?: AbortSignal;
   logger: Logger;
-  /** ARM writes in flight (RETRY_CONCURRENCY). */
+  /** ARM writes in flight (RETRY_CONCURRENCY); each client paces its writes to the subscription's ARM write bucket. */
   write: Limiter;
   /** Reads and operation polls in flight, bounded apart from the writes. */
   read: Limiter;

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { RecoveryServicesBackupClient } from "@azure/arm-recoveryservicesbackup";
 import { createDataProtectionClient, createRecoveryServicesClient, type ArmConnection } from "../azure/clients.ts";
+import { createWritePacer, type WritePacer } from "../azure/writePacer.ts";
 import type { Logger } from "../log.ts";
 import type { PlannedAction } from "../plan/plan.ts";
 import type { ActionReport } from "../report.ts";
@@ -55,6 +56,9 @@ function createContext(options: ExecuteOptions): BackupContext {
   const concurrency = Math.max(1, Math.floor(options.concurrency));
   const recoveryServices = new Map<string, RecoveryServicesBackupClient>();
   const dataProtection = new Map<string, DataProtectionClient>();
+  // Both vault kinds of a subscription draw on the same ARM write bucket, so they share one pacer.
+  const pacers = new Map<string, WritePacer>();
+  const pacerOf = (subscriptionId: string) => cached(pacers, subscriptionId, () => createWritePacer({ maxWaitMs: options.arm.retry.maxWaitMs }));
   return {
     arm: options.arm,
     dryRun: options.dryRun,
@@ -65,8 +69,8 @@ function createContext(options: ExecuteOptions): BackupContext {
     logger: options.logger,
     write: createLimiter(concurrency),
     read: createLimiter(concurrency * READS_PER_WRITE),
-    recoveryServices: (subscriptionId) => cached(recoveryServices, subscriptionId, () => createRecoveryServicesClient(options.arm, subscriptionId)),
-    dataProtection: (subscriptionId) => cached(dataProtection, subscriptionId, () => createDataProtectionClient(options.arm, subscriptionId)),
+    recoveryServices: (subscriptionId) => cached(recoveryServices, subscriptionId, () => createRecoveryServicesClient(options.arm, subscriptionId, pacerOf(subscriptionId))),
+    dataProtection: (subscriptionId) => cached(dataProtection, subscriptionId, () => createDataProtectionClient(options.arm, subscriptionId, pacerOf(subscriptionId))),
     policies: new Map(),
   };
 }
