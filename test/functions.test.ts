@@ -5,30 +5,21 @@ import { randomUUID } from "node:crypto";
 import { format } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit, type LogLevel, type Timer } from "@azure/functions";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { httpHandler } from "../src/functions/http.ts";
 import { timerHandler } from "../src/functions/timer.ts";
 import type { FunctionDeps } from "../src/functions/run.ts";
 import { MAX_BODY_BYTES } from "../src/functions/body.ts";
 import { accountingHolds, type Report } from "../src/report.ts";
-import { FAST_OPERATION, FAST_RETRY, items, row, startHarness, SUBS, type Harness } from "./support/harness.ts";
+import { FAST_OPERATION, FAST_RETRY, items, row, useHarness, SUBS } from "./support/harness.ts";
 
 interface Captured {
   level: LogLevel;
   args: unknown[];
 }
 
-let h: Harness;
-beforeAll(async () => {
-  // Sets IDENTITY_ENDPOINT / IDENTITY_HEADER before the handlers build their first managed-identity credential.
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-  h.emulator.configure({ retryAfterSeconds: 0, pollsBeforeDone: 1 });
+const h = useHarness({}, (t) => {
+  t.emulator.configure({ retryAfterSeconds: 0, pollsBeforeDone: 1 });
 });
 
 function deps(env: Record<string, string> = {}): FunctionDeps {

@@ -1,19 +1,10 @@
 // The sweep end to end: query files -> Resource Graph -> plan -> on-demand backups -> report,
 // through the real SDK clients and the real managed-identity flow against the local ARM.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { accountingHolds, exitCodeOf, type Report } from "../src/report.ts";
-import { startHarness, items, row, SUBS, type Harness } from "./support/harness.ts";
+import { useHarness, items, row, SUBS } from "./support/harness.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-});
+const h = useHarness();
 
 const writes = () => h.emulator.requests.filter((r) => r.method === "POST" && r.kind !== "arg");
 const byOutcome = (report: Report) => Object.fromEntries(report.actions.map((a) => [a.itemId.split("/").pop(), a.outcome]));

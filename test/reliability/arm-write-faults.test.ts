@@ -1,22 +1,14 @@
 // ARM writes misbehaving under a whole sweep, for both vault kinds: throttling, long Retry-After, 5xx bursts,
 // connections cut mid-answer, operations that cannot be followed, never finish, or fail. Assertions are on the report,
 // the exit code and what crossed the wire; in every case each item gets at most one accepted backup.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FaultResponse, RequestKind } from "../../emulator/index.ts";
 import { exitCodeOf, type ActionReport } from "../../src/report.ts";
-import { FAST_RETRY, items, row, startHarness, SUBS, type Harness } from "../support/harness.ts";
+import { FAST_RETRY, items, row, useHarness, SUBS } from "../support/harness.ts";
 import { acceptedTriggers, expectAccounted, isTrigger, outsideAllowedShapes } from "./support/wire.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-  h.emulator.configure({ retryAfterSeconds: 0, pollsBeforeDone: 1, latencyMs: 0 });
+const h = useHarness({}, (t) => {
+  t.emulator.configure({ retryAfterSeconds: 0, pollsBeforeDone: 1, latencyMs: 0 });
 });
 
 const KINDS = [

@@ -3,24 +3,16 @@
 // while one runs, so each item still gets exactly one backup and the other run reports alreadyInProgress.
 import { randomUUID } from "node:crypto";
 import { HttpRequest, HttpResponse, InvocationContext, type Timer } from "@azure/functions";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { httpHandler } from "../../src/functions/http.ts";
 import type { FunctionDeps } from "../../src/functions/run.ts";
 import { timerHandler } from "../../src/functions/timer.ts";
 import type { Report } from "../../src/report.ts";
-import { FAST_OPERATION, FAST_RETRY, items, row, startHarness, SUBS, type Harness } from "../support/harness.ts";
+import { FAST_OPERATION, FAST_RETRY, items, row, useHarness, SUBS } from "../support/harness.ts";
 import { acceptedTriggers, expectAccounted } from "./support/wire.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-  h.emulator.configure({ retryAfterSeconds: 0, pollsBeforeDone: 1, latencyMs: 0 });
+const h = useHarness({}, (t) => {
+  t.emulator.configure({ retryAfterSeconds: 0, pollsBeforeDone: 1, latencyMs: 0 });
 });
 
 const deps = (): FunctionDeps => ({

@@ -1,19 +1,10 @@
 // Query rows that try to point the privileged identity somewhere else. Every one is reported invalid with a reason,
 // and the emulator's request log proves none of them reached the wire: the only ARM requests are for the good items.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { items, row, startHarness, SUBS, type Harness } from "../support/harness.ts";
+import { describe, expect, it } from "vitest";
+import { items, row, useHarness, SUBS } from "../support/harness.ts";
 import { acceptedTriggers, armRequests, expectAccounted, outsideAllowedShapes } from "./support/wire.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-});
+const h = useHarness();
 
 const good = items.vm(SUBS.a, "good-vm");
 const goodDp = items.dp(SUBS.a, "good-disk-0001");

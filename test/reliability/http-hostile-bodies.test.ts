@@ -4,23 +4,15 @@
 import { randomUUID } from "node:crypto";
 import { HttpRequest, HttpResponse, InvocationContext } from "@azure/functions";
 import fc from "fast-check";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES, MAX_PROBLEMS, MAX_QUERIES } from "../../src/functions/body.ts";
 import { httpHandler } from "../../src/functions/http.ts";
 import type { FunctionDeps } from "../../src/functions/run.ts";
-import { FAST_OPERATION, FAST_RETRY, items, row, startHarness, SUBS, type Harness } from "../support/harness.ts";
+import { FAST_OPERATION, FAST_RETRY, items, row, useHarness, SUBS } from "../support/harness.ts";
 import { isTrigger } from "./support/wire.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-  await h.query("recovery-services", [row(SUBS.a, items.vm(SUBS.a, "http-vm"))]);
+const h = useHarness({}, async (t) => {
+  await t.query("recovery-services", [row(SUBS.a, items.vm(SUBS.a, "http-vm"))]);
 });
 
 const deps = (): FunctionDeps => ({

@@ -2,23 +2,15 @@
 // builds a fresh ManagedIdentityCredential for its own user-assigned client id, so MSAL's per-process token cache
 // starts empty for it, and runs a whole sweep against the local ARM.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FaultResponse } from "../../emulator/index.ts";
 import { createCredential } from "../../src/azure/credential.ts";
 import { exitCodeOf } from "../../src/report.ts";
-import { items, row, startHarness, SUBS, type Harness } from "../support/harness.ts";
+import { items, row, useHarness, SUBS } from "../support/harness.ts";
 import { acceptedTriggers, armRequests, bearerTokens, expectAccounted, expectNoSecrets, expiryOf, isTrigger } from "./support/wire.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-  h.emulator.configure({ tokenLifetimeSeconds: 3600, latencyMs: 0, retryAfterSeconds: 0, pollsBeforeDone: 1 });
+const h = useHarness({}, (t) => {
+  t.emulator.configure({ tokenLifetimeSeconds: 3600, latencyMs: 0, retryAfterSeconds: 0, pollsBeforeDone: 1 });
 });
 
 /** A user-assigned identity nobody in this process has asked a token for yet. */

@@ -1,23 +1,15 @@
 // Resource Graph misbehaving under a whole sweep: bad queries, partial 403s, throttling, 5xx mid-paging, looping
 // skip tokens, 16 MB pages, and rows that break the contract. Nothing read from a query that failed is acted on.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FaultResponse } from "../../emulator/index.ts";
 import { armScope, createResourceGraphClient } from "../../src/azure/clients.ts";
 import { RetryOptionsSchema } from "../../src/azure/retry.ts";
 import { exitCodeOf } from "../../src/report.ts";
-import { FAST_RETRY, items, row, startHarness, SUBS, type Harness } from "../support/harness.ts";
+import { FAST_RETRY, items, row, useHarness, SUBS } from "../support/harness.ts";
 import { acceptedTriggers, expectAccounted, isTrigger, outsideAllowedShapes } from "./support/wire.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-  h.emulator.configure({ argQuota: { perWindow: 15, windowMs: 5_000 }, latencyMs: 0 });
+const h = useHarness({}, (t) => {
+  t.emulator.configure({ argQuota: { perWindow: 15, windowMs: 5_000 }, latencyMs: 0 });
 });
 
 const argRequests = () => h.emulator.requests.filter((r) => r.kind === "arg");

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, writeFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../emulator/index.ts";
 import { createCredential } from "../../src/azure/credential.ts";
 import { createLogger } from "../../src/log.ts";
@@ -93,4 +94,29 @@ export function row(sub: string, itemId: string, extra: Record<string, unknown> 
     errorCode: "BackUpOperationFailedV2",
     ...extra,
   };
+}
+
+/**
+ * The usual lifecycle of a test file: one harness started before its tests (MSAL keeps the first
+ * identity endpoint for the process), reset before each test, closed after all. `eachTest` runs after
+ * every reset, e.g. to put emulator options back.
+ */
+export function useHarness(options: EmulatorOptions = {}, eachTest?: (h: Harness) => void | Promise<void>): Harness {
+  let current: Harness | undefined;
+  beforeAll(async () => {
+    current = await startHarness(options);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(async () => {
+    await current?.reset();
+    if (current !== undefined) await eachTest?.(current);
+  });
+  return new Proxy({} as Harness, {
+    get(_, key) {
+      if (current === undefined) throw new Error("the harness is used before beforeAll started it");
+      return current[key as keyof Harness];
+    },
+  });
 }
