@@ -1,8 +1,8 @@
-import { absoluteUrl, armError, newId } from "./http.ts";
+import { absoluteUrl, armError } from "./http.ts";
 import type { Reply } from "./http.ts";
 import { dpVaultId, idKey } from "./items.ts";
 import type { DpItem } from "./items.ts";
-import { newOperationId, pollOperation } from "./operations.ts";
+import { newBackupOperation, pollOperation } from "./operations.ts";
 import type { Operation } from "./operations.ts";
 import type { BackupInput } from "./recovery-services.ts";
 import { backupInstanceResource, backupPolicyResource } from "./resources.ts";
@@ -71,20 +71,8 @@ export function dpTrigger(input: BackupInput): Reply {
   const busy = busyOf(state, item.id);
   if (busy === "trigger409") return armError(409, "UserErrorMaxConcurrentOperationLimitReached", CONCURRENT_LIMIT_MESSAGE);
   if (input.modifiers.has("noAsyncHeaders")) return { status: 202 };
-  const op: Operation = {
-    id: newOperationId("dp"),
-    vault: "dp",
-    itemId: item.id,
-    subscriptionId: item.subscriptionId,
-    resourceGroup: item.resourceGroup,
-    vaultName: item.vaultName,
-    apiVersion: input.apiVersion,
-    startTime: new Date().toISOString(),
-    polls: 0,
-    neverFinishes: input.modifiers.has("neverFinishes"),
-    jobId: newId(),
-    failure: busy === "operationFailed" ? { status: 409, code: "UserErrorMaxConcurrentOperationLimitReached", message: CONCURRENT_LIMIT_MESSAGE } : undefined,
-  };
+  const conflict = busy === "operationFailed" ? { status: 409, code: "UserErrorMaxConcurrentOperationLimitReached", message: CONCURRENT_LIMIT_MESSAGE } : undefined;
+  const op = newBackupOperation("dp", item, input.apiVersion, input.modifiers.has("neverFinishes"), conflict);
   startOperation(state, op);
   return { status: 202, headers: asyncHeaders(state, op) };
 }

@@ -32,6 +32,31 @@ export function newOperationId(vault: "rs" | "dp"): string {
   return vault === "rs" ? newId() : Buffer.from(`${newId()};${newId()}`).toString("base64");
 }
 
+export interface AcceptedItem {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  vaultName: string;
+}
+
+/** The operation a trigger starts; a busy item's operation ends Failed with the vault kind's conflict error. */
+export function newBackupOperation(vault: "rs" | "dp", item: AcceptedItem, apiVersion: string, neverFinishes: boolean, conflict: OperationFailure | undefined): Operation {
+  return {
+    id: newOperationId(vault),
+    vault,
+    itemId: item.id,
+    subscriptionId: item.subscriptionId,
+    resourceGroup: item.resourceGroup,
+    vaultName: item.vaultName,
+    apiVersion,
+    startTime: new Date().toISOString(),
+    polls: 0,
+    neverFinishes,
+    jobId: newId(),
+    ...(conflict === undefined ? {} : { failure: conflict }),
+  };
+}
+
 /** Each poll of the status or the result URL counts; InProgress `pollsBeforeDone` times, then the final status. */
 export function pollOperation(op: Operation, pollsBeforeDone: number, forceRunning: boolean): OperationStatus {
   if (op.endTime === undefined && (forceRunning || op.neverFinishes)) return "InProgress";

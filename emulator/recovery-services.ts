@@ -1,8 +1,8 @@
 import type { Modifier } from "./faults.ts";
-import { absoluteUrl, armError, newId } from "./http.ts";
+import { absoluteUrl, armError } from "./http.ts";
 import type { Reply } from "./http.ts";
 import type { RsItem, RsWorkload } from "./items.ts";
-import { newOperationId, pollOperation } from "./operations.ts";
+import { newBackupOperation, pollOperation } from "./operations.ts";
 import type { Operation } from "./operations.ts";
 import { protectedItemResource } from "./resources.ts";
 import type { Route } from "./routes.ts";
@@ -87,20 +87,8 @@ export function rsTrigger(input: BackupInput): Reply {
   const busy = busyOf(state, item.id);
   if (busy === "trigger409") return armError(409, "UserErrorBackupOperationInProgress", IN_PROGRESS_MESSAGE);
   if (input.modifiers.has("noAsyncHeaders")) return { status: 202 };
-  const op: Operation = {
-    id: newOperationId("rs"),
-    vault: "rs",
-    itemId: item.id,
-    subscriptionId: item.subscriptionId,
-    resourceGroup: item.resourceGroup,
-    vaultName: item.vaultName,
-    apiVersion: input.apiVersion,
-    startTime: new Date().toISOString(),
-    polls: 0,
-    neverFinishes: input.modifiers.has("neverFinishes"),
-    jobId: newId(),
-    failure: busy === "operationFailed" ? { status: 409, code: "UserErrorBackupOperationInProgress", message: IN_PROGRESS_MESSAGE } : undefined,
-  };
+  const conflict = busy === "operationFailed" ? { status: 409, code: "UserErrorBackupOperationInProgress", message: IN_PROGRESS_MESSAGE } : undefined;
+  const op = newBackupOperation("rs", item, input.apiVersion, input.modifiers.has("neverFinishes"), conflict);
   startOperation(state, op);
   return {
     status: 202,
