@@ -11,7 +11,7 @@ import type { DataProtectionClient } from "./dataProtectionClient.ts";
 import { triggerDataProtection } from "./dataProtection.ts";
 import { OperationBoundsSchema, type OperationBoundsInput } from "./operation.ts";
 import { triggerRecoveryServices } from "./recoveryServices.ts";
-import { createLimiter, roundRobin } from "./schedule.ts";
+import { createLimiter, createSemaphore, roundRobin } from "./schedule.ts";
 
 export interface ExecuteOptions {
   arm: ArmConnection;
@@ -31,6 +31,8 @@ export interface ExecuteOptions {
 
 /** Reads and operation polls in flight, per write slot: following operations never holds a write slot. */
 const READS_PER_WRITE = 4;
+/** Actions admitted ahead of their write, per write slot. */
+const ADMITTED_PER_WRITE = 4;
 
 /**
  * Fires one on-demand backup per "retry" action and follows it to a job id; reports "deferred" and
@@ -48,7 +50,23 @@ export async function executeActions(actions: PlannedAction[], options: ExecuteO
     actions.map((action, index) => ({ action, index })).filter(({ action }) => action.disposition === "retry"),
     ({ action }) => action.ref.subscriptionId,
   );
-  await Promise.all(work.map(async ({ action, index }) => results.set(index, await runAction(action, ctx, options))));
+  // Actions are admitted a few per write slot: a wave of 10,000 items then holds a few dozen pending writes in
+  // memory, not 10,000. An action gives its admission back once its write is done, so following operations
+  // (seconds to minutes each) never holds up the next writes.
+  const admit = createSemaphore(Math.max(1, Math.floor(options.concurrency)) * ADMITTED_PER_WRITE);
+  const running = new Set<Promise<void>>();
+  for (const { action, index } of work) {
+    const release = await admit();
+    const admitted: BackupContext = { ...ctx, write: (task) => ctx.write(task).finally(release) };
+    const run: Promise<void> = runAction(action, admitted, options)
+      .then((report) => void results.set(index, report))
+      .finally(() => {
+        release();
+        running.delete(run);
+      });
+    running.add(run);
+  }
+  await Promise.all(running);
   return actions.map((_, index) => results.get(index) as ActionReport);
 }
 

@@ -19,6 +19,27 @@ export function createLimiter(max: number): Limiter {
   };
 }
 
+/** A slot of `max`, taken now or when one is given back (FIFO); the returned function gives it back, once. */
+export type Semaphore = () => Promise<() => void>;
+
+export function createSemaphore(max: number): Semaphore {
+  const size = Math.max(1, Math.floor(max));
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async () => {
+    if (active < size) active += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const next = waiting.shift();
+      if (next === undefined) active -= 1;
+      else next();
+    };
+  };
+}
+
 /**
  * Interleaves items by key (first item of each key, then the second of each, ...), keeping the
  * order within a key and the keys in order of first appearance, so one big key cannot starve the rest.
