@@ -129,10 +129,4 @@ describe("the worker acts on the rules' columns", () => {
       expect((Date.parse(expiry) - Date.now()) / 86_400_000).toBeCloseTo(expiryDays, 0);
     }
   });
-
-  it("items the rules leave out (running, succeeded later, non-retryable) simply produce no row and no call", async () => {
-    const { report, posts } = await run({ "recovery-services": [], "backup-vault": [] });
-    expect(report.totals).toMatchObject({ rows: 0, actions: 0 });
-    expect(posts).toHaveLength(0);
-  });
 });

@@ -6,12 +6,14 @@ const MAX_MESSAGE_LENGTH = 2_000;
 
 /**
  * The words of a service or an identity endpoint land in the report and the logs: one line, bounded, and scrubbed of
- * tokens and the IDENTITY_HEADER value in case an answer quotes them.
+ * tokens and the IDENTITY_HEADER value in case an answer quotes them. An empty answer or an HTML error page (a
+ * proxy's, not ARM's) says nothing useful: the fallback says what happened instead.
  */
-function tidy(message: string): string {
+export function tidyMessage(message: string | undefined, fallback = ""): string {
   // Read at call time: IDENTITY_HEADER is rotated by the platform.
   const scrub = scrubber(process.env.IDENTITY_HEADER ? [process.env.IDENTITY_HEADER] : []);
-  const text = scrub(message.replace(/\s+/g, " ").trim());
+  const text = scrub((message ?? "").replace(/\s+/g, " ").trim());
+  if (text === "" || /^<(!doctype|html)/i.test(text)) return fallback;
   return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text;
 }
 
@@ -51,13 +53,13 @@ export function armErrorOf(error: unknown): ArmError {
     const extra = detailMessages(body?.details).filter((m) => !base.includes(m));
     return {
       code,
-      message: tidy([base, ...extra].join(" | ")),
+      message: tidyMessage([base, ...extra].join(" | "), error.statusCode === undefined ? "the request failed" : `the service answered HTTP ${error.statusCode}`),
       ...(error.statusCode === undefined ? {} : { status: error.statusCode }),
     };
   }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { code: typeof code === "string" ? code : error.name, message: tidy(error.message) };
+    return { code: typeof code === "string" ? code : error.name, message: tidyMessage(error.message, error.name) };
   }
-  return { code: "Unknown", message: tidy(String(error)) };
+  return { code: "Unknown", message: tidyMessage(String(error), "unknown error") };
 }

@@ -1,6 +1,5 @@
 import { retryPolicy, type Pipeline, type PipelineResponse, type RetryStrategy } from "@azure/core-rest-pipeline";
 import { z } from "zod";
-import { parseResetsAfter } from "../arg/quota.ts";
 
 export const RetryOptionsSchema = z.object({
   /** Retries after the first attempt (so attempts = maxRetries + 1). */
@@ -30,6 +29,15 @@ export function retryAfterMs(response: PipelineResponse | undefined): number | u
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** "hh:mm:ss" (optionally with fractional seconds or a day part "d.hh:mm:ss") to milliseconds. */
+export function parseResetsAfter(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(value.trim());
+  if (match === null) return undefined;
+  const [, days, h, m, s] = match;
+  return ((Number(days ?? 0) * 24 + Number(h)) * 3600 + Number(m) * 60 + Number(s)) * 1000;
 }
 
 /** Resource Graph's throttling answer says when its quota window resets instead of sending Retry-After. */

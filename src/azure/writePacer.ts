@@ -1,6 +1,6 @@
 import type { PipelinePolicy, PipelineResponse } from "@azure/core-rest-pipeline";
 import { isRestError } from "@azure/core-rest-pipeline";
-import { sleep } from "../arg/quota.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 import { retryAfterMs } from "./retry.ts";
 
 /**
@@ -24,13 +24,12 @@ export interface WritePacerOptions {
   refillPerSecond?: number;
   /** Longest hold after a 429, as for any single wait. */
   maxWaitMs: number;
-  now?: () => number;
 }
 
 const REMAINING_WRITES = "x-ms-ratelimit-remaining-subscription-writes";
 
 export function createWritePacer(options: WritePacerOptions): WritePacer {
-  const now = options.now ?? Date.now;
+  const now = Date.now;
   const perMs = (options.refillPerSecond ?? 10) / 1000;
   // Unknown until ARM's first answer says; ARM's burst (200) exceeds any RETRY_CONCURRENCY, so the first writes just go.
   let tokens: number | undefined;
@@ -49,7 +48,7 @@ export function createWritePacer(options: WritePacerOptions): WritePacer {
     for (;;) {
       const t = now();
       if (t < blockedUntil) {
-        await sleep(blockedUntil - t, signal);
+        await sleep(blockedUntil - t, undefined, { signal });
         continue;
       }
       refill();
@@ -58,7 +57,7 @@ export function createWritePacer(options: WritePacerOptions): WritePacer {
         tokens -= 1;
         return;
       }
-      await sleep(Math.ceil((1 - tokens) / perMs), signal);
+      await sleep(Math.ceil((1 - tokens) / perMs), undefined, { signal });
     }
   };
 

@@ -1,7 +1,7 @@
 import { isRestError } from "@azure/core-rest-pipeline";
+import { tidyMessage } from "../azure/errors.ts";
 import { retryAfterMs, type RetryOptions } from "../azure/retry.ts";
 import { RetryBackupsError, messageOf } from "../errors.ts";
-import { scrubber } from "../log.ts";
 import type { ArmError } from "../report.ts";
 
 /** Error codes that mean "a backup (or another operation) is already running on this item" (azure-api.md §5). */
@@ -19,7 +19,6 @@ const IN_PROGRESS_CODES: ReadonlySet<string> = new Set(
   ].map((c) => c.toLowerCase()),
 );
 const IN_PROGRESS_MESSAGE = /another .*operation .*in progress/i;
-const MAX_MESSAGE_LENGTH = 1_000;
 
 /** An async operation that the service ended Failed or Canceled, with the service's error. */
 export class OperationFailedError extends RetryBackupsError {}
@@ -46,13 +45,13 @@ export function isInProgress(code: string | undefined, message: string | undefin
  */
 export function classifyError(error: unknown, retry: RetryOptions): Classified {
   if (error instanceof OperationFailedError) {
-    const armError = { code: error.code, message: clean(error.message, "the operation failed without a message") };
+    const armError = { code: error.code, message: tidyMessage(error.message, "the operation failed without a message") };
     return { outcome: isInProgress(error.code, error.message) ? "alreadyInProgress" : "failed", error: armError };
   }
   if (isRestError(error)) {
     const status = error.statusCode;
     const code = error.code;
-    const message = clean(error.message, status === undefined ? "the request failed" : `ARM answered HTTP ${status}`);
+    const message = tidyMessage(error.message, status === undefined ? "the request failed" : `ARM answered HTTP ${status}`);
     if (status !== undefined && status >= 400 && status < 500 && isInProgress(code, message)) {
       return { outcome: "alreadyInProgress", error: { code: code ?? `HTTP${status}`, message, status } };
     }
@@ -71,8 +70,8 @@ export function classifyError(error: unknown, retry: RetryOptions): Classified {
       error: { code: "RequestAborted", message: "the run was cancelled while this request was in flight; check the vault's backup jobs before retrying by hand" },
     };
   }
-  if (error instanceof RetryBackupsError) return { outcome: "failed", error: { code: error.code, message: clean(error.message, error.code) } };
-  return { outcome: "failed", error: { code: "UnexpectedError", message: clean(messageOf(error), "unexpected error") } };
+  if (error instanceof RetryBackupsError) return { outcome: "failed", error: { code: error.code, message: tidyMessage(error.message, error.code) } };
+  return { outcome: "failed", error: { code: "UnexpectedError", message: tidyMessage(messageOf(error), "unexpected error") } };
 }
 
 function throttled(code: string | undefined, message: string, askedMs: number | undefined, retry: RetryOptions): ArmError {
@@ -82,13 +81,4 @@ function throttled(code: string | undefined, message: string, askedMs: number | 
       ? `ARM throttled this request (HTTP 429) and asked to wait ${seconds(askedMs)} s, over the ${seconds(retry.maxWaitMs)} s cap on a single wait; not waited, the next run will retry it. ARM said: ${message}`
       : `ARM kept throttling this request (HTTP 429) through ${retry.maxRetries} retries; the next run will retry it. ARM said: ${message}`;
   return { code: code ?? "TooManyRequests", message: text, status: 429 };
-}
-
-/** One line, no token, bounded length: messages end up in reports and logs. */
-export function clean(message: string | undefined, fallback: string): string {
-  // Read at call time: IDENTITY_HEADER is rotated by the platform.
-  const scrub = scrubber(process.env.IDENTITY_HEADER ? [process.env.IDENTITY_HEADER] : []);
-  const text = scrub((message ?? "").replace(/\s+/g, " ").trim());
-  if (text === "" || /^<(!doctype|html)/i.test(text)) return fallback;
-  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text;
 }
