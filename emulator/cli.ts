@@ -3,23 +3,13 @@
  * Starts the local ARM seeded with the demo estate and the shipped queries, prints the environment to point
  * the app at it, and stops after N minutes (default 10) or on Ctrl-C.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { listQueryNames } from "../src/queries/load.ts";
 import { demoEstate, seedEstate } from "./estate.ts";
 import { startEmulator } from "./index.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-
-async function queryTexts(dir: string): Promise<Record<string, string>> {
-  try {
-    const names = await listQueryNames(dir);
-    return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(path.join(dir, `${name}.kql`), "utf8")] as const)));
-  } catch {
-    return {};
-  }
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { minutes: { type: "string", default: "10" }, help: { type: "boolean", short: "h" } } });
@@ -33,13 +23,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const emulator = await startEmulator();
-  const texts = await queryTexts(path.join(ROOT, "queries"));
-  seedEstate(emulator, demoEstate(), texts);
+  // Queries are recognised by the job type they read: the emulator does not share the app's code that writes tunables in.
+  seedEstate(emulator, demoEstate(), {});
   const caFile = path.join(ROOT, ".emulator", "ca.pem");
   await mkdir(path.dirname(caFile), { recursive: true });
   await writeFile(caFile, emulator.ca);
 
-  console.log(`Local ARM emulator at ${emulator.url} (demo estate; queries: ${Object.keys(texts).join(", ") || "none found, matched by job type"}).`);
+  console.log(`Local ARM emulator at ${emulator.url} (demo estate; queries matched by the job type they read).`);
   console.log("Export these in another shell, then run the app:\n");
   for (const [name, value] of Object.entries({ ...emulator.env(), NODE_EXTRA_CA_CERTS: caFile })) console.log(`export ${name}='${value}'`);
   console.log(`\nStops in ${minutes} minute(s), or press Ctrl-C.`);

@@ -11,10 +11,12 @@ import { createCredential } from "./azure/credential.ts";
 import { sweep, type SweepOptions } from "./sweep.ts";
 import { exitCodeOf, renderReport, type Report } from "./report.ts";
 import { loadQueries, listQueryNames } from "./queries/load.ts";
+import { lineColumn, prepareQuery } from "./queries/prepare.ts";
 
 const USAGE = `Usage:
   retry-failed-backups sweep [--dry-run] [--query NAME]... [--subscription ID]... [--max-retries N] [--queries-dir DIR] [--json]
   retry-failed-backups check-queries [--queries-dir DIR] [--query NAME]...
+  retry-failed-backups show-query NAME [--queries-dir DIR]
   retry-failed-backups demo [--json]
 
 Settings come from the environment (see README "Settings"). Exit codes: 0 ok, 1 some action or query failed, 2 bad usage or settings.`;
@@ -38,6 +40,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await sweepCommand(rest, io);
       case "check-queries":
         return await checkQueriesCommand(rest, io);
+      case "show-query":
+        return await showQueryCommand(rest, io);
       case "demo":
         return await demoCommand(rest, io);
       case "help":
@@ -67,6 +71,14 @@ const HELP = { help: { type: "boolean", short: "h" } } as const;
 function parse<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
   try {
     return parseArgs({ args, options, allowPositionals: false, strict: true });
+  } catch (error) {
+    throw new UsageError(messageOf(error));
+  }
+}
+
+function parseWithPositionals<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(messageOf(error));
   }
@@ -154,6 +166,40 @@ async function checkQueriesCommand(args: string[], io: CliIo): Promise<number> {
   return loaded.errors.length > 0 || report.files.some((f) => !f.ok) ? 1 : 0;
 }
 
+/** `show-query NAME`: exactly the text the sweep sends for that rule, to paste into Resource Graph Explorer. */
+async function showQueryCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseWithPositionals(args, { ...HELP, "queries-dir": { type: "string" } });
+  if (values.help) {
+    io.stdout(USAGE + "\n");
+    return 0;
+  }
+  const [name, ...extra] = positionals;
+  if (name === undefined || extra.length > 0) throw new UsageError("show-query takes one rule name, e.g. show-query recovery-services");
+  const dir = values["queries-dir"] ?? (io.env.RETRY_QUERIES_DIR?.trim() || "queries");
+  const loaded = await loadQueries({ dir, names: [name] });
+  const unknown = loaded.errors.find((e) => e.code === "UnknownQuery" || e.code === "QueriesDirUnreadable");
+  if (unknown !== undefined) throw new UsageError(unknown.message);
+  for (const error of loaded.errors) io.stderr(`${error.file}: error ${error.code}: ${error.message}\n`);
+  const [query] = loaded.queries;
+  if (query === undefined) return 1;
+  const prepared = prepareQuery(query.text);
+  if (!prepared.ok) {
+    for (const p of prepared.problems) {
+      const { line, column } = lineColumn(query.text, p.at);
+      io.stderr(`${path.relative(process.cwd(), query.path)}:${line}:${column}: error ${p.code}: ${p.message}\n`);
+    }
+    return 1;
+  }
+  io.stdout(`${prepared.query.text}\n`);
+  return 0;
+}
+
+/** The text the sweep sends for a rule (tunables written in), or the file itself when it cannot be sent. */
+function sentText(file: string): string {
+  const prepared = prepareQuery(file);
+  return prepared.ok ? prepared.query.text : file;
+}
+
 async function demoCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { ...HELP, json: { type: "boolean" } });
   if (values.help) {
@@ -164,7 +210,7 @@ async function demoCommand(args: string[], io: CliIo): Promise<number> {
   const { startEmulator } = await import("../emulator/index.ts");
   const { demoEstate, seedEstate } = await import("../emulator/estate.ts");
   const queriesDir = path.join(ROOT, "queries");
-  const texts = Object.fromEntries(await Promise.all((await listQueryNames(queriesDir)).map(async (n) => [n, await readFile(path.join(queriesDir, `${n}.kql`), "utf8")] as const)));
+  const texts = Object.fromEntries(await Promise.all((await listQueryNames(queriesDir)).map(async (n) => [n, sentText(await readFile(path.join(queriesDir, `${n}.kql`), "utf8"))] as const)));
   const emulator = await startEmulator();
   try {
     seedEstate(emulator, demoEstate(), texts);

@@ -3,14 +3,15 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { Settings } from "./settings.ts";
 import { SettingsError } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import { loadQueries } from "./queries/load.ts";
+import { loadQueries, type QueryFile } from "./queries/load.ts";
+import { lineColumn, prepareQuery, type PrepareProblem } from "./queries/prepare.ts";
 import { runQuery, type ArgScope, type QueryResult } from "./arg/query.ts";
 import { createQuotaGate } from "./arg/quota.ts";
 import { planActions } from "./plan/plan.ts";
 import { executeActions, type ExecuteOptions } from "./backup/execute.ts";
 import { armScope, createResourceGraphClient, type ArmConnection } from "./azure/clients.ts";
 import { RetryOptionsSchema, type RetryOptionsInput } from "./azure/retry.ts";
-import { accountingHolds, buildReport, type QueryReport, type Report, type Trigger } from "./report.ts";
+import { accountingHolds, buildReport, type ArmError, type QueryReport, type Report, type Trigger } from "./report.ts";
 
 export interface SweepOptions {
   trigger: Trigger;
@@ -62,7 +63,14 @@ export async function sweep(options: SweepOptions): Promise<Report> {
     const client = createResourceGraphClient(arm);
     const quota = createQuotaGate();
     for (const query of loaded.queries) {
-      results.push(await runQuery({ client, query, scope, quota, logger, ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }), ...(options.signal === undefined ? {} : { signal: options.signal }) }));
+      const prepared = prepareQuery(query.text);
+      if (!prepared.ok) {
+        const error = unsendable(query, prepared.problems);
+        logger.error({ event: "query.failed", query: query.name, error }, error.message);
+        queryReports.push({ name: query.name, rows: 0, pages: 0, error });
+        continue;
+      }
+      results.push(await runQuery({ client, query: { name: query.name, text: prepared.query.text }, scope, quota, logger, ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }), ...(options.signal === undefined ? {} : { signal: options.signal }) }));
     }
   }
 
@@ -105,6 +113,17 @@ export async function sweep(options: SweepOptions): Promise<Report> {
     "sweep completed",
   );
   return report;
+}
+
+/** A rule whose text cannot be sent is an error on that rule alone, pointing at the file's line. */
+function unsendable(query: QueryFile, problems: readonly PrepareProblem[]): ArmError {
+  const [first] = problems;
+  const where = (p: PrepareProblem) => {
+    const { line, column } = lineColumn(query.text, p.at);
+    return `${query.path}:${line}:${column}: ${p.message}`;
+  };
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s); run check-queries)` : "";
+  return { code: first?.code ?? "QueryNotSendable", message: `${first === undefined ? query.path : where(first)}${more}` };
 }
 
 function nameOfFile(file: string): string {

@@ -1,9 +1,10 @@
 // The command line as a user runs it: the real bin in a child process, DefaultAzureCredential
 // reaching the emulator's managed-identity endpoint, the emulator's CA trusted the way a user would.
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { prepareQuery } from "../src/queries/prepare.ts";
 import { ReportSchema } from "../src/report.ts";
 import { startHarness, items, row, SUBS, type Harness } from "./support/harness.ts";
 import { caFile, runCli } from "./support/child.ts";
@@ -81,6 +82,29 @@ describe("retry-failed-backups check-queries", () => {
     const bad = await runCli(["check-queries", "--queries-dir", dir], {});
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/broken\.kql:\d+:\d+: error ContractMissingColumn/);
+  });
+});
+
+describe("retry-failed-backups show-query", () => {
+  it("prints exactly the text the sweep sends, with no let, and refuses an unknown or unsendable rule", async () => {
+    const shown = await runCli(["show-query", "recovery-services", "--queries-dir", "queries"], {});
+    expect(shown.code).toBe(0);
+    const prepared = prepareQuery(await readFile(path.join("queries", "recovery-services.kql"), "utf8"));
+    expect(prepared.ok).toBe(true);
+    if (prepared.ok) expect(shown.stdout).toBe(`${prepared.query.text}\n`);
+    expect(shown.stdout.startsWith("RecoveryServicesResources\n")).toBe(true);
+    expect(shown.stdout).not.toMatch(/^let /m);
+
+    const unknown = await runCli(["show-query", "recovery-servics", "--queries-dir", "queries"], {});
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Did you mean "recovery-services"?');
+
+    const dir = await mkdtemp(path.join(os.tmpdir(), "rfb-show-"));
+    await writeFile(path.join(dir, "tabular.kql"), "let jobs = RecoveryServicesResources | where type =~ 'x';\njobs | project id, subscriptionId, itemId = id\n");
+    const bad = await runCli(["show-query", "tabular", "--queries-dir", dir], {});
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toMatch(/tabular\.kql:1:12: error TunableNotLiteral: `let jobs` is a tabular expression/);
   });
 });
 

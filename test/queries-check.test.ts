@@ -126,6 +126,31 @@ describe("query check", () => {
       expect(problems[3]?.message).toContain("`project-rename`");
     });
 
+    it("a tunable out of range, at the tunable's own line", async () => {
+      expect(await problemsOf("bad-tunable")).toEqual([
+        expect.objectContaining({ severity: "error", line: 2, column: 16, code: "TunableOutOfRange", message: expect.stringContaining("from 1h to 14d") }),
+        expect.objectContaining({ severity: "error", line: 3, column: 37, code: "TunableUnknownWorkload", message: expect.stringContaining('Did you mean "SQL"?') }),
+      ]);
+    });
+
+    it("a tabular let, which cannot be written in and is never sent", async () => {
+      expect(await problemsOf("tabular-let")).toEqual([expect.objectContaining({ severity: "error", line: 2, column: 12, code: "TunableNotLiteral" })]);
+    });
+
+    it("more union legs than Resource Graph allows, counted on the text sent", async () => {
+      expect(await problemsOf("union-legs")).toEqual([expect.objectContaining({ severity: "error", line: 4, column: 3, code: "ArgUnionLimit" })]);
+    });
+
+    it("a tunable projected as a column changes the result columns of the text sent", async () => {
+      expect(await problemsOf("column-tunable")).toEqual([expect.objectContaining({ severity: "error", code: "SentColumnsDiffer", message: expect.stringContaining("Column1:long") })]);
+    });
+
+    it("a function no Microsoft Resource Graph query uses is a warning that names it", async () => {
+      const check = checkQuery(await load(valid, "unknown-function"));
+      expect(check.ok).toBe(true);
+      expect(check.problems).toEqual([expect.objectContaining({ severity: "warning", line: 4, column: 27, code: "ArgUnknownFunction", message: expect.stringContaining("`maxif()`") })]);
+    });
+
     it("a file with only tunables", async () => {
       expect(await problemsOf("only-lets")).toEqual([expect.objectContaining({ severity: "error", code: "NoResult", line: 4, column: 1 })]);
     });
@@ -133,6 +158,7 @@ describe("query check", () => {
 
   it("reads table names case-insensitively, as Resource Graph does", async () => {
     const check = checkQuery(await load(valid, "lowercase-tables"));
+    expect(check.ok).toBe(true);
     expect(check.problems).toEqual([]);
     expect(check.columns.map((c) => c.name)).toEqual(["id", "subscriptionId", "itemId", "subscriptionName"]);
   });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadQueries, type QueryFile } from "../src/queries/load.ts";
 import { checkQueries } from "../src/queries/check.ts";
+import { prepareQuery } from "../src/queries/prepare.ts";
 import { createLogger } from "../src/log.ts";
 import { loadSettings } from "../src/settings.ts";
 import { sweep } from "../src/sweep.ts";
@@ -42,8 +43,14 @@ function dpRow(n: number, itemId: string, over: Partial<Record<string, unknown>>
   return { id: job(dpVault(SUBS.a), n), subscriptionId: SUBS.a, itemId, failedAt: "2026-11-21T02:00:00Z", errorCode: "UserErrorMaxConcurrentOperationLimitReached", errorMessage: "Operation limit reached.", ruleName: "BackupHourly", retentionTag: "Default", dataSourceType: "Microsoft.Compute/disks", exhausted: false, attempts: 0, ...over };
 }
 
+function sent(file: QueryFile): string {
+  const prepared = prepareQuery(file.text);
+  if (!prepared.ok) throw new Error(`${file.name} cannot be sent: ${JSON.stringify(prepared.problems)}`);
+  return prepared.query.text;
+}
+
 async function run(rows: Record<string, Record<string, unknown>[] | undefined>) {
-  for (const [name, list] of Object.entries(rows)) if (list !== undefined) h.emulator.seedQuery(shipped[name]!.text, list);
+  for (const [name, list] of Object.entries(rows)) if (list !== undefined) h.emulator.seedQuery(sent(shipped[name]!), list);
   const settings = loadSettings({ AZURE_RESOURCE_MANAGER_ENDPOINT: h.emulator.url, RETRY_QUERIES_DIR: QUERIES });
   const logs: string[] = [];
   const report = await sweep({ trigger: "cli", settings, credential: h.credential, logger: createLogger({ level: "info", destination: { write: (l: string) => void logs.push(l) } }), tlsCa: h.emulator.ca, retry: FAST_RETRY, operation: FAST_OPERATION });

@@ -1,5 +1,7 @@
 // The sweep end to end: query files -> Resource Graph -> plan -> on-demand backups -> report,
 // through the real SDK clients and the real managed-identity flow against the local ARM.
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { accountingHolds, exitCodeOf, type Report } from "../src/report.ts";
 import { useHarness, items, row, SUBS } from "./support/harness.ts";
@@ -62,6 +64,24 @@ describe("Resource Graph", () => {
     expect(failed?.error?.message).toMatch(/Query is invalid|ParserFailure/);
     expect(report.totals.triggered).toBe(1);
     expect(logs.some((l) => l.includes('"event":"query.failed"') && l.includes("bad-kql"))).toBe(true);
+  });
+});
+
+describe("rules as sent", () => {
+  it("writes the tunables in and sends no let; a rule that cannot be sent is reported at its line and never sent", async () => {
+    await writeFile(
+      path.join(h.queriesDir, "tuned.kql"),
+      '// a rule with tunables\nlet budget = 2;   // attempts\nlet kinds = dynamic(["AzureVM"]);\nRecoveryServicesResources\n| where tostring(properties.kind) in~ (kinds) or budget > 1\n| project id, subscriptionId, itemId = tostring(properties.backupInstanceId)\n',
+    );
+    await writeFile(path.join(h.queriesDir, "tabular.kql"), "let jobs = RecoveryServicesResources;\njobs | project id, subscriptionId, itemId = id\n");
+    const { report } = await h.run();
+    const sent = h.emulator.requests.filter((r) => r.kind === "arg").map((r) => (r.body as { query: string }).query);
+    expect(sent).toEqual(['RecoveryServicesResources\n| where tostring(properties.kind) in~ ("AzureVM") or 2 > 1\n| project id, subscriptionId, itemId = tostring(properties.backupInstanceId)']);
+    const tabular = report.queries.find((q) => q.name === "tabular");
+    expect(tabular?.error?.code).toBe("TunableNotLiteral");
+    expect(tabular?.error?.message).toMatch(/tabular\.kql:1:12: `let jobs` is a reference to `RecoveryServicesResources`, not a literal tunable/);
+    expect(report.queries.find((q) => q.name === "tuned")).toEqual({ name: "tuned", rows: 0, pages: 1 });
+    expect(exitCodeOf(report)).toBe(1);
   });
 });
 

@@ -1,5 +1,4 @@
 import type { ResourceGraphClient, QueryResponse } from "@azure/arm-resourcegraph";
-import type { QueryFile } from "../queries/load.ts";
 import type { ArmError } from "../report.ts";
 import type { Logger } from "../log.ts";
 import { armErrorOf } from "../azure/errors.ts";
@@ -14,7 +13,8 @@ export type ArgScope = { subscriptions: string[] } | { managementGroups: string[
 
 export interface RunQueryOptions {
   client: ResourceGraphClient;
-  query: QueryFile;
+  /** The rule's name and the text to send (its tunables already written in). */
+  query: { name: string; text: string };
   scope: ArgScope;
   quota: QuotaGate;
   logger: Logger;

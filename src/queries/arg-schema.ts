@@ -51,6 +51,7 @@ export const ARG_OPERATORS: Readonly<Record<string, string>> = {
 export const ARG_JOIN_KINDS = ["innerunique", "inner", "leftouter", "fullouter"] as const;
 export const ARG_MAX_JOINS = 3;
 export const ARG_MAX_MV_EXPANDS = 2;
+export const ARG_MAX_UNION_LEGS = 3;
 
 /**
  * The table schema in Kusto's `(name:type, ...)` form. Every name is bracketed: `kind` is a

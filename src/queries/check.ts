@@ -1,8 +1,10 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { ROW_CONTRACT } from "../plan/row.ts";
-import { ARG_JOIN_KINDS, ARG_MAX_JOINS, ARG_MAX_MV_EXPANDS, ARG_OPERATORS, ARG_TABLES, argTableSchema } from "./arg-schema.ts";
+import { ARG_JOIN_KINDS, ARG_MAX_JOINS, ARG_MAX_MV_EXPANDS, ARG_MAX_UNION_LEGS, ARG_OPERATORS, ARG_TABLES, argTableSchema } from "./arg-schema.ts";
+import { EVIDENCED_FUNCTIONS } from "./evidence.ts";
 import { loadQueries, type QueryFile } from "./load.ts";
+import { prepareQuery, type PreparedQuery } from "./prepare.ts";
 
 /**
  * The offline check of query files (`check-queries`, CI): Kusto's own parser and binder against a
@@ -47,20 +49,67 @@ export function checkQueries(files: readonly QueryFile[]): CheckReport {
   return { ok: checks.every((c) => c.ok), files: checks };
 }
 
+/**
+ * Checks the file as an admin wrote it (Kusto's parser reads its `let` lines) and the text the app
+ * sends for it (the tunables written in): that is what Resource Graph receives, so its limits, its
+ * single tabular expression and its functions are checked there, with positions mapped back to the file.
+ */
 export function checkQuery(file: QueryFile): QueryCheck {
   const { kusto } = kustoState();
   const code = analyze(file.text);
-  const found = [...diagnosticsOf(code), ...argLimitsOf(code)];
+  const found = diagnosticsOf(code);
   const columns = resultColumns(code);
   const problems =
     columns === undefined
       ? [...found, ...noResult(found, file.text)]
       : [...found, ...contractProblems(kusto, code, columns), ...pagingWarnings(kusto, code, file.text)];
+  const prepared = prepareQuery(file.text);
+  if (prepared.ok) problems.push(...sentProblems(prepared.query, columns));
+  else problems.push(...prepared.problems.map((p) => ({ severity: "error" as const, ...p })));
   const located = locator(file.text);
   const sorted = dedupe(problems)
     .map(({ at, ...rest }) => ({ ...located(at), ...rest }))
     .sort((a, b) => a.line - b.line || a.column - b.column);
   return { name: file.name, path: file.path, ok: sorted.every((p) => p.severity !== "error"), columns: columns ?? [], problems: sorted };
+}
+
+/** The text as sent: one tabular expression, no diagnostics, the file's columns, Resource Graph's limits and functions. */
+function sentProblems(query: PreparedQuery, fileColumns: readonly QueryColumn[] | undefined): Located[] {
+  const { kusto } = kustoState();
+  const code = analyze(query.text);
+  const at = (offset: number) => query.fileOffset(offset);
+  const problems: Located[] = [...diagnosticsOf(code), ...argLimitsOf(code), ...functionWarnings(code)].map((p) => ({ ...p, at: at(p.at) }));
+  const statements = items(code.Syntax.Statements);
+  if (statements.length !== 1 || statements[0]?.Element?.Kind !== kusto.Syntax.SyntaxKind.ExpressionStatement) {
+    problems.push({ severity: "error", at: at(statements[1]?.Element?.TextStart ?? 0), code: "SentNotOneExpression", message: "The text sent to Resource Graph must be exactly one tabular expression (Resource Graph has no statements); run show-query to see it." });
+  }
+  const sentColumns = resultColumns(code);
+  if (fileColumns !== undefined && sentColumns !== undefined && describeColumns(sentColumns) !== describeColumns(fileColumns)) {
+    problems.push({
+      severity: "error",
+      at: at(0),
+      code: "SentColumnsDiffer",
+      message: `With the tunables written in, the query returns (${describeColumns(sentColumns)}) instead of (${describeColumns(fileColumns)}). A tunable is probably used as a column name; rename it.`,
+    });
+  }
+  return problems;
+}
+
+function describeColumns(columns: readonly QueryColumn[]): string {
+  return columns.map((c) => `${c.name}:${c.type}`).join(", ");
+}
+
+/** Functions no Microsoft Resource Graph query is known to use (evidence.ts) may not run there. */
+function functionWarnings(code: KustoCode): Located[] {
+  const { kinds } = kustoState();
+  const problems: Located[] = [];
+  code.Syntax.WalkNodes((node) => {
+    if (kinds.get(node.Kind) !== "FunctionCallExpression") return;
+    const name = node.Name?.SimpleName ?? "";
+    if (name === "" || EVIDENCED_FUNCTIONS.has(name.toLowerCase())) return;
+    problems.push({ severity: "warning", at: node.TextStart, code: "ArgUnknownFunction", message: `No Microsoft Resource Graph query is known to use \`${name}()\`; check the rule in Resource Graph Explorer before relying on it (see README "Tuning retries").` });
+  });
+  return problems;
 }
 
 export interface FormatOptions {
@@ -130,6 +179,7 @@ function argLimitsOf(code: KustoCode): Located[] {
   const problems: Located[] = [];
   let joins = 0;
   let mvExpands = 0;
+  let unionLegs = 0;
   code.Syntax.WalkNodes((node) => {
     const kind = kinds.get(node.Kind) ?? "";
     if (!kind.endsWith("Operator") || kind === "BadQueryOperator") return;
@@ -146,6 +196,13 @@ function argLimitsOf(code: KustoCode): Located[] {
       mvExpands += 1;
       if (mvExpands === ARG_MAX_MV_EXPANDS + 1) {
         problems.push({ severity: "error", at: node.TextStart, code: "ArgMvExpandLimit", message: `Resource Graph allows at most ${ARG_MAX_MV_EXPANDS} \`mv-expand\` operators in one query; this is mv-expand number ${mvExpands}.` });
+      }
+    } else if (kind === "UnionOperator") {
+      // The piped input is a leg too: `T | union A, B` has three.
+      const before = unionLegs === 0 ? 1 : 0;
+      unionLegs += before + (node.Expressions?.Count ?? 0);
+      if (unionLegs > ARG_MAX_UNION_LEGS && unionLegs - (before + (node.Expressions?.Count ?? 0)) <= ARG_MAX_UNION_LEGS) {
+        problems.push({ severity: "error", at: node.TextStart, code: "ArgUnionLimit", message: `Resource Graph allows at most ${ARG_MAX_UNION_LEGS} \`union\` legs in one query; this one brings it to ${unionLegs}.` });
       }
     } else if (kind === "TakeOperator") {
       problems.push({ severity: "error", at: node.TextStart, code: "ArgNoPaging", message: `\`${spelled}\` stops Resource Graph from paging (no $skipToken), so the sweep would silently miss rows. Remove it; RETRY_MAX_PER_RUN caps the work instead.` });
@@ -284,6 +341,7 @@ interface KustoNode {
   readonly Operator?: KustoNode | null;
   readonly Statements?: KustoList<{ readonly Element: KustoNode | null }> | null;
   readonly Parameters?: KustoList<KustoNode> | null;
+  readonly Expressions?: KustoList<KustoNode> | null;
   readonly Name?: { readonly SimpleName: string | null } | null;
   GetFirstToken(): KustoToken | null;
   WalkNodes(action: (node: KustoNode) => void): void;

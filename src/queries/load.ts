@@ -1,6 +1,7 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { QueryFileError } from "../errors.ts";
+import { closest } from "./tunables.ts";
 
 export interface QueryFile {
   /** File name without `.kql`: the name used by `--query`, the HTTP body and the report. */
@@ -56,7 +57,8 @@ export async function loadQueries(options: LoadQueriesOptions): Promise<LoadedQu
   for (const name of wanted) {
     const file = path.join(dir, `${name}.kql`);
     if (!available.includes(name)) {
-      errors.push(new QueryFileError("UnknownQuery", file, `There is no query named "${name}" in ${dir}. Known queries: ${available.join(", ") || "none"}.`));
+      const near = closest(name, available);
+      errors.push(new QueryFileError("UnknownQuery", file, `There is no query named "${name}" in ${dir}.${near === undefined ? "" : ` Did you mean "${near}"?`} Known queries: ${available.join(", ") || "none"}.`));
       continue;
     }
     const loaded = await readQueryFile(dir, name, file);

@@ -39,7 +39,8 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
     queriesDir,
     async query(name, rows) {
       const marker = `// test-query:${name}:${Math.random().toString(36).slice(2)}`;
-      await writeFile(path.join(queriesDir, `${name}.kql`), `${marker}\nRecoveryServicesResources\n| project id, subscriptionId, itemId = tostring(properties.backupInstanceId)\n`);
+      // Inside the query, not above it: the comments above a query describe the file and are not sent.
+      await writeFile(path.join(queriesDir, `${name}.kql`), `RecoveryServicesResources\n${marker}\n| project id, subscriptionId, itemId = tostring(properties.backupInstanceId)\n`);
       emulator.seedQuery(marker, rows);
       return marker;
     },

@@ -1,0 +1,116 @@
+import type { PrepareProblem, Scalar, Tunable, TunableKind } from "./prepare.ts";
+
+/**
+ * What each known tunable of the shipped rules accepts. A value outside it is refused at the
+ * tunable's own line before anything is sent. Names not listed here are the admin's own: they
+ * only have to be literals.
+ */
+
+/**
+ * Workload names the shipped rules use, with the days an on-demand recovery point may be kept
+ * (Recovery Services; a Backup vault's retention comes from its policy). Sources: the support
+ * matrices in reference/service-behaviour.md (99 years; 45 days at least for SQL and SAP HANA full
+ * backups; Azure Files snapshot tier 10 years at most).
+ */
+const RULE_WORKLOADS: Record<string, readonly [number, number] | undefined> = {
+  AzureVM: [1, 36_135],
+  SQL: [45, 36_135],
+  SAPHana: [45, 36_135],
+  AzureFiles: [1, 3650],
+  AzureDisk: undefined,
+  PostgreSQL: undefined,
+  AzureBlob: undefined,
+};
+
+/** Recovery Services backupManagementType values a rule may name raw (the fallback of its workload `case`). */
+const RAW_MANAGEMENT_TYPES = ["AzureIaasVM", "AzureWorkload", "AzureStorage", "MAB", "DPM", "AzureBackupServer", "AzureSql", "DefaultBackup"];
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+interface TunableRule {
+  kind: TunableKind;
+  describe: string;
+  check?: (tunable: Tunable) => PrepareProblem[];
+}
+
+const wholeNumber = (min: number, max: number) => (t: Tunable): PrepareProblem[] =>
+  Number.isInteger(t.value) && (t.value as number) >= min && (t.value as number) <= max
+    ? []
+    : [{ at: t.valueAt, code: "TunableOutOfRange", message: `\`${t.name}\` must be a whole number from ${min} to ${max}; it is ${t.text}.` }];
+
+const RULES: Record<string, TunableRule> = {
+  lookback: {
+    kind: "timespan",
+    describe: "a timespan from 1h to 14d, e.g. 24h",
+    // Resource Graph keeps backup jobs for 14 days; under an hour the rule would miss the job it should retry.
+    check: (t) => ((t.value as number) >= HOUR && (t.value as number) <= 14 * DAY ? [] : [{ at: t.valueAt, code: "TunableOutOfRange", message: `\`lookback\` must be from 1h to 14d (Resource Graph keeps backup jobs 14 days); it is ${t.text}.` }]),
+  },
+  attemptBudget: { kind: "number", describe: "a whole number of at least 1, e.g. 3", check: wholeNumber(1, 1000) },
+  retryManualJobs: { kind: "bool", describe: "true or false" },
+  workloads: { kind: "list", describe: 'a list of workload names, e.g. dynamic(["AzureVM", "SQL"])', check: (t) => t.items.flatMap((item) => workloadProblem(t.name, item)) },
+  nonRetryableCodes: {
+    kind: "list",
+    describe: 'a list of error codes, e.g. dynamic(["UserErrorVmNotFoundV2", "320001"])',
+    check: (t) => t.items.filter((item) => String(item.value).trim() === "").map((item) => ({ at: item.at, code: "TunableOutOfRange", message: `\`${t.name}\` holds an empty error code; remove it.` })),
+  },
+  expiryDaysByWorkload: { kind: "map", describe: 'a map of workload to days, e.g. dynamic({"AzureVM": 10, "SQL": 45})', check: expiryProblems },
+};
+
+/** Problems of every known tunable's type and range, each at the tunable's own position. */
+export function tunableProblems(tunables: readonly Tunable[]): PrepareProblem[] {
+  return tunables.flatMap((t) => {
+    const rule = RULES[t.name];
+    if (rule === undefined) return [];
+    if (t.kind !== rule.kind) return [{ at: t.valueAt, code: "TunableType", message: `\`${t.name}\` must be ${rule.describe}; it is a ${t.kind} (${t.text}).` }];
+    return rule.check?.(t) ?? [];
+  });
+}
+
+function workloadProblem(tunable: string, item: Scalar): PrepareProblem[] {
+  const value = String(item.value);
+  if (Object.hasOwn(RULE_WORKLOADS, value) || RAW_MANAGEMENT_TYPES.includes(value) || value.includes("/")) return [];
+  const known = [...Object.keys(RULE_WORKLOADS), ...RAW_MANAGEMENT_TYPES];
+  const near = closest(value, known);
+  const hint = near === undefined ? ` Known names: ${Object.keys(RULE_WORKLOADS).join(", ")}; or a raw dataSourceType such as "Microsoft.ContainerService/managedClusters".` : ` Did you mean "${near}"?`;
+  return [{ at: item.at, code: "TunableUnknownWorkload", message: `\`${tunable}\` names an unknown workload "${value}".${hint}` }];
+}
+
+function expiryProblems(t: Tunable): PrepareProblem[] {
+  return t.keys.flatMap((key, i) => {
+    const workload = String(key.value);
+    const item = t.items[i];
+    const limits = Object.hasOwn(RULE_WORKLOADS, workload) ? RULE_WORKLOADS[workload] : undefined;
+    if (limits === undefined) {
+      const near = closest(workload, Object.keys(RULE_WORKLOADS));
+      return [{ at: key.at, code: "TunableUnknownWorkload", message: `\`${t.name}\` names "${workload}", which is not a Recovery Services workload (AzureVM, SQL, SAPHana, AzureFiles).${near === undefined ? "" : ` Did you mean "${near}"?`}` }];
+    }
+    const days = item?.value;
+    const [min, max] = limits;
+    if (typeof days === "number" && Number.isInteger(days) && days >= min && days <= max) return [];
+    const why = workload === "AzureFiles" ? " (snapshot-tier recovery points of Azure Files are kept at most 10 years)" : min === 45 ? " (SQL and SAP HANA full backups are kept at least 45 days)" : "";
+    return [{ at: item?.at ?? key.at, code: "TunableOutOfRange", message: `\`${t.name}\` gives ${workload} ${item?.text ?? "nothing"} days; it must be a whole number from ${min} to ${max}${why}.` }];
+  });
+}
+
+/** The known name within two edits (or differing only in case), for "did you mean". */
+export function closest(value: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = name.toLowerCase() === value.toLowerCase() ? 0 : editDistance(value.toLowerCase(), name.toLowerCase());
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
