@@ -2,12 +2,28 @@ import { z } from "zod";
 import { BackupTypeSchema } from "./plan/row.ts";
 import { VaultKindSchema, WorkloadSchema } from "./plan/ids.ts";
 
-export const OutcomeSchema = z.enum(["triggered", "dryRun", "alreadyInProgress", "deferred", "failed", "exhausted"]);
+export const OutcomeSchema = z.enum(["triggered", "dryRun", "alreadyInProgress", "postponed", "deferred", "failed", "exhausted"]);
 export type Outcome = z.infer<typeof OutcomeSchema>;
 export const OUTCOMES = OutcomeSchema.options;
 
 export const TriggerSchema = z.enum(["timer", "http", "cli"]);
 export type Trigger = z.infer<typeof TriggerSchema>;
+
+/**
+ * Why a `postponed` item was not triggered this run. None is a failure, and each clears by itself:
+ * a later run tries the item again (at `retryAfter` when it is known).
+ */
+export const WaitReasonSchema = z.enum([
+  /** The item's on-demand backups in the last 24 hours reached the service's daily allowance. */
+  "dailyAllowance",
+  /** The service's 24-hour operation quota (CloudDos*LimitReached): wait 24 hours after the failure. */
+  "serviceQuota",
+  /** A configure-protection or policy operation is running on the item (BMSUserErrorConflictingProtectionOperation, BMSUserErrorObjectLocked). */
+  "protectionOperation",
+  /** The vault runs as many backups as it allows at once (UserErrorMaxConcurrentOperationLimitReached). */
+  "concurrencyLimit",
+]);
+export type WaitReason = z.infer<typeof WaitReasonSchema>;
 
 export const ArmErrorSchema = z.object({ code: z.string(), message: z.string(), status: z.number().int().optional() });
 export type ArmError = z.infer<typeof ArmErrorSchema>;
@@ -28,6 +44,11 @@ export const ActionReportSchema = z.object({
   workload: WorkloadSchema,
   sourceRows: z.array(SourceRowSchema).min(1),
   outcome: OutcomeSchema,
+  /** Every rule that returned the item. */
+  rules: z.array(z.string()).min(1),
+  waitReason: WaitReasonSchema.optional(),
+  /** When a postponed item may be tried again, when that is known. */
+  retryAfter: z.string().optional(),
   failedAt: z.string().optional(),
   lastError: z.object({ code: z.string().optional(), message: z.string().optional() }).optional(),
   attempts: z.number().int().optional(),
@@ -37,6 +58,9 @@ export const ActionReportSchema = z.object({
   retentionTag: z.string().optional(),
   jobId: z.string().optional(),
   error: ArmErrorSchema.optional(),
+  /** On-demand backups of the item in the last 24 hours, and its daily allowance, as the rule counted them. */
+  onDemandLast24h: z.number().int().optional(),
+  dailyAllowance: z.number().int().optional(),
   /** Why the item was deferred or not triggered. */
   reason: z.string().optional(),
   durationMs: z.number().int().optional(),
@@ -131,7 +155,7 @@ export function exitCodeOf(report: Report): 0 | 1 {
 }
 
 const COUNT_COLUMNS: [Outcome, string][] = [
-  ["triggered", "triggered"], ["dryRun", "dry-run"], ["alreadyInProgress", "in-progress"], ["deferred", "deferred"], ["failed", "failed"], ["exhausted", "exhausted"],
+  ["triggered", "triggered"], ["dryRun", "dry-run"], ["alreadyInProgress", "in-progress"], ["postponed", "postponed"], ["deferred", "deferred"], ["failed", "failed"], ["exhausted", "exhausted"],
 ];
 
 function pad(text: string, width: number): string {
@@ -165,7 +189,8 @@ function detailText(action: ActionReport): string {
   if (action.backupType !== undefined) bits.push(action.backupType);
   if (action.expiresAt !== undefined) bits.push(`expires ${action.expiresAt.slice(0, 10)}`);
   if (action.ruleName !== undefined) bits.push(`rule ${action.ruleName}${action.retentionTag === undefined ? "" : `/${action.retentionTag}`}`);
-  if (action.lastError?.code !== undefined && (action.outcome === "exhausted" || action.outcome === "deferred")) bits.push(`last error ${action.lastError.code}`);
+  if (action.retryAfter !== undefined) bits.push(`retry after ${action.retryAfter.slice(0, 16).replace("T", " ")} UTC`);
+  if (action.lastError?.code !== undefined && (action.outcome === "exhausted" || action.outcome === "deferred" || action.outcome === "postponed")) bits.push(`last error ${action.lastError.code}`);
   if (action.reason !== undefined) bits.push(action.reason);
   return bits.join(", ");
 }

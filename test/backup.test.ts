@@ -292,7 +292,7 @@ describe("failures stay with their action", () => {
 });
 
 describe("a backup already running", () => {
-  it("is alreadyInProgress whether the POST answers 409 or the operation ends Failed, for both vault kinds", async () => {
+  it("is alreadyInProgress (RS) or postponed for the vault's concurrency limit (DP) whether the POST answers 409 or the operation ends Failed", async () => {
     const ids = { rs409: vm(SUB_A, "vm-busy"), rsOp: sql(SUB_A, "busydb"), dp409: instance(SUB_B, "disk-busy-01"), dpOp: instance(SUB_B, "disk-busy-02") };
     const actions = plan([row(ids.rs409), row(ids.rsOp), row(ids.dp409), row(ids.dpOp)]);
     emulator.setBusy(ids.rs409, "trigger409");
@@ -303,8 +303,8 @@ describe("a backup already running", () => {
 
     expect(reportFor(reports, ids.rs409)).toMatchObject({ outcome: "alreadyInProgress", error: { code: "UserErrorBackupOperationInProgress", status: 409 } });
     expect(reportFor(reports, ids.rsOp)).toMatchObject({ outcome: "alreadyInProgress", error: { code: "UserErrorBackupOperationInProgress" } });
-    expect(reportFor(reports, ids.dp409)).toMatchObject({ outcome: "alreadyInProgress", error: { code: "UserErrorMaxConcurrentOperationLimitReached", status: 409 } });
-    expect(reportFor(reports, ids.dpOp)).toMatchObject({ outcome: "alreadyInProgress", error: { code: "UserErrorMaxConcurrentOperationLimitReached" } });
+    expect(reportFor(reports, ids.dp409)).toMatchObject({ outcome: "postponed", waitReason: "concurrencyLimit", error: { code: "UserErrorMaxConcurrentOperationLimitReached", status: 409 } });
+    expect(reportFor(reports, ids.dpOp)).toMatchObject({ outcome: "postponed", waitReason: "concurrencyLimit", error: { code: "UserErrorMaxConcurrentOperationLimitReached" } });
     expect(events().filter((e) => e.event === "retry.alreadyInProgress").every((e) => e.level === "info")).toBe(true);
   });
 

@@ -67,7 +67,7 @@ describe("planActions", () => {
     ]);
   });
 
-  it("marks an item exhausted only when all its rows say so, and never defers it", () => {
+  it("marks an item exhausted when any of its rows says so (the safer verdict wins), and never defers it", () => {
     const plan = planActions(
       [{ query: "q", rows: [row(SUB_A, "tired", 1, "2026-11-20T01:00:00Z", { exhausted: "true", attempts: 3, errorCode: "UserErrorGuestAgentStatusUnavailable" }), row(SUB_A, "mixed", 2, "2026-11-20T01:00:00Z", { exhausted: true }), row(SUB_A, "mixed", 3, "2026-11-20T02:00:00Z", { exhausted: false })] }],
       { maxPerRun: 1, maxPerSubscription: 1 },
@@ -75,7 +75,7 @@ describe("planActions", () => {
     const byName = Object.fromEntries(plan.actions.map((a) => [itemName(a), a]));
     expect(byName.tired?.disposition).toBe("exhausted");
     expect(byName.tired?.attempts).toBe(3);
-    expect(byName.mixed?.disposition).toBe("retry");
+    expect(byName.mixed?.disposition).toBe("exhausted");
   });
 
   it("rejects rows outside the subscriptions a run asked for", () => {

@@ -2,23 +2,37 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { tidyMessage } from "../azure/errors.ts";
 import { retryAfterMs, type RetryOptions } from "../azure/retry.ts";
 import { RetryBackupsError, messageOf } from "../errors.ts";
-import type { ArmError } from "../report.ts";
+import type { ArmError, WaitReason } from "../report.ts";
 
-/** Error codes that mean "a backup (or another operation) is already running on this item" (azure-api.md §5). */
-const IN_PROGRESS_CODES: ReadonlySet<string> = new Set(
-  [
-    "UserErrorBackupOperationInProgress",
-    "SystemBackupOperationInProgress",
-    "ParallelSnapshotRequest",
-    "BMSUserErrorObjectLocked",
-    "BMSUserErrorConflictingProtectionOperation",
-    "OperationCancelledBecauseConflictingOperationRunningUserError",
-    "OperationCancelledBecauseConflictingAutohealOperationRunningUserError",
-    "UserErrorBackupFailedAsRemedialBackupInProgress",
-    "UserErrorMaxConcurrentOperationLimitReached",
-  ].map((c) => c.toLowerCase()),
-);
-const IN_PROGRESS_MESSAGE = /another .*operation .*in progress/i;
+/** Codes that mean a backup of the item is already running: nothing to do (reference/service-behaviour.md, azure-api.md §5). */
+const IN_PROGRESS_CODES: ReadonlySet<string> = lower([
+  "UserErrorBackupOperationInProgress",
+  "SystemBackupOperationInProgress",
+  "ParallelSnapshotRequest",
+  "OperationCancelledBecauseConflictingOperationRunningUserError",
+  "OperationCancelledBecauseConflictingAutohealOperationRunningUserError",
+  // SQL / SAP HANA auto-heal: the service runs a full backup of its own.
+  "UserErrorBackupFailedAsRemedialBackupInProgress",
+]);
+
+/** Codes that mean nothing was started and a later run should try again: not a backup in progress, not a failure. */
+const WAIT_CODES: ReadonlyMap<string, WaitReason> = new Map([
+  // A configure-protection or modify-policy operation is running, not a backup.
+  ["bmsusererrorconflictingprotectionoperation", "protectionOperation"],
+  ["bmsusererrorobjectlocked", "protectionOperation"],
+  // Disks, PostgreSQL: too many concurrent backups in the vault; wait for the running ones.
+  ["usererrormaxconcurrentoperationlimitreached", "concurrencyLimit"],
+  // The service's 24-hour quota: retrying works after 24 hours.
+  ["clouddosabsolutelimitreached", "serviceQuota"],
+  ["clouddostimeboudlimitreached", "serviceQuota"],
+  ["clouddosabsolutelimitreachedwithretry", "serviceQuota"],
+]);
+const SERVICE_QUOTA_WAIT_MS = 24 * 3_600_000;
+const IN_PROGRESS_MESSAGE = /another .*backup .*in progress|backup .*already in progress/i;
+
+function lower(codes: readonly string[]): ReadonlySet<string> {
+  return new Set(codes.map((c) => c.toLowerCase()));
+}
 
 /** An async operation that the service ended Failed or Canceled, with the service's error. */
 export class OperationFailedError extends RetryBackupsError {}
@@ -31,29 +45,42 @@ export class RunCancelledError extends RetryBackupsError {
 }
 
 export interface Classified {
-  outcome: "alreadyInProgress" | "failed";
+  outcome: "alreadyInProgress" | "postponed" | "failed";
   error: ArmError;
+  waitReason?: WaitReason;
+  retryAfter?: string;
 }
 
-export function isInProgress(code: string | undefined, message: string | undefined): boolean {
-  return (code !== undefined && IN_PROGRESS_CODES.has(code.toLowerCase())) || (message !== undefined && IN_PROGRESS_MESSAGE.test(message));
+/**
+ * What the service's answer means for the item, whether it came on the trigger's POST or as the
+ * failed operation the POST started: the service's docs do not say which it does.
+ */
+function byCode(code: string | undefined, message: string, error: ArmError, now: Date): Classified | undefined {
+  const key = code?.toLowerCase();
+  const wait = key === undefined ? undefined : WAIT_CODES.get(key);
+  if (wait !== undefined) {
+    return { outcome: "postponed", error, waitReason: wait, ...(wait === "serviceQuota" ? { retryAfter: new Date(now.getTime() + SERVICE_QUOTA_WAIT_MS).toISOString() } : {}) };
+  }
+  if ((key !== undefined && IN_PROGRESS_CODES.has(key)) || IN_PROGRESS_MESSAGE.test(message)) return { outcome: "alreadyInProgress", error };
+  return undefined;
 }
 
 /**
  * Turns whatever a trigger threw (after the pipeline's own retries) into an outcome and an ARM-shaped
  * error. "Already in progress" is recognised from a 4xx answer or from an operation that ended Failed.
  */
-export function classifyError(error: unknown, retry: RetryOptions): Classified {
+export function classifyError(error: unknown, retry: RetryOptions, now: Date = new Date()): Classified {
   if (error instanceof OperationFailedError) {
     const armError = { code: error.code, message: tidyMessage(error.message, "the operation failed without a message") };
-    return { outcome: isInProgress(error.code, error.message) ? "alreadyInProgress" : "failed", error: armError };
+    return byCode(error.code, error.message, armError, now) ?? { outcome: "failed", error: armError };
   }
   if (isRestError(error)) {
     const status = error.statusCode;
     const code = error.code;
     const message = tidyMessage(error.message, status === undefined ? "the request failed" : `ARM answered HTTP ${status}`);
-    if (status !== undefined && status >= 400 && status < 500 && isInProgress(code, message)) {
-      return { outcome: "alreadyInProgress", error: { code: code ?? `HTTP${status}`, message, status } };
+    if (status !== undefined && status >= 400 && status < 500) {
+      const known = byCode(code, message, { code: code ?? `HTTP${status}`, message, status }, now);
+      if (known !== undefined) return known;
     }
     if (status === 429) return { outcome: "failed", error: throttled(code, message, retryAfterMs(error.response), retry) };
     if (status === undefined) {

@@ -27,6 +27,6 @@ export interface BackupContext {
 }
 
 /** What a trigger path found out about one action. */
-export type PathResult = Pick<ActionReport, "outcome" | "jobId" | "expiresAt" | "backupType" | "ruleName" | "retentionTag" | "error" | "reason"> & {
+export type PathResult = Pick<ActionReport, "outcome" | "jobId" | "expiresAt" | "backupType" | "ruleName" | "retentionTag" | "error" | "reason" | "waitReason" | "retryAfter"> & {
   workload: Workload;
 };

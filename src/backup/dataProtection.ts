@@ -26,7 +26,7 @@ export async function triggerDataProtection(action: PlannedAction, ref: DataProt
     rule = await resolveRule(action, ref, ctx, learned);
   } catch (error) {
     if (ctx.signal?.aborted) return { outcome: "deferred", workload: learned.workload, reason: new RunCancelledError().message };
-    return { workload: learned.workload, ...classifyError(error, ctx.arm.retry) };
+    return { workload: learned.workload, ...classifyError(error, ctx.arm.retry, ctx.now()) };
   }
   const resolved: PathResult = {
     outcome: "triggered",
@@ -60,7 +60,7 @@ export async function triggerDataProtection(action: PlannedAction, ref: DataProt
     });
   } catch (error) {
     if (error instanceof RunCancelledError) return { ...resolved, outcome: "deferred", reason: error.message };
-    return { ...resolved, ...classifyError(error, ctx.arm.retry) };
+    return { ...resolved, ...classifyError(error, ctx.arm.retry, ctx.now()) };
   }
   const { poller } = started;
   ctx.logger.debug({ event: "backup.http", step: "trigger", itemId: ref.itemId, status: initial?.status, operation: initial?.operation });
@@ -92,8 +92,8 @@ export async function triggerDataProtection(action: PlannedAction, ref: DataProt
     return jobId === undefined ? { ...resolved, reason: "the operation succeeded but named no job id; find the job in the vault's backup jobs" } : { ...resolved, jobId };
   } catch (error) {
     const operationError = poller.operationState?.error;
-    if (operationError instanceof OperationFailedError) return { ...resolved, ...classifyError(operationError, ctx.arm.retry) };
-    const classified = classifyError(error, ctx.arm.retry);
+    if (operationError instanceof OperationFailedError) return { ...resolved, ...classifyError(operationError, ctx.arm.retry, ctx.now()) };
+    const classified = classifyError(error, ctx.arm.retry, ctx.now());
     return { ...resolved, reason: `the backup was accepted, but following its operation failed: ${classified.error.code}: ${classified.error.message}` };
   }
 }

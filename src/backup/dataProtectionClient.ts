@@ -57,6 +57,8 @@ export type OperationJobExtendedInfo = z.infer<typeof OperationJobExtendedInfoSc
 export type DataProtectionClientOptions = ClientOptions & { endpoint?: string; apiVersion?: string };
 export type AdhocBackupOptions = OperationOptions & { updateIntervalInMs?: number };
 
+const StatusJobSchema = z.looseObject({ properties: z.looseObject({ jobId: z.string().optional() }).nullish() });
+
 const ErrorBodySchema = z.looseObject({
   error: z.looseObject({ code: z.string().optional(), message: z.string().optional() }).nullish(),
 });
@@ -97,13 +99,18 @@ export class DataProtectionClient {
           .get({ ...requestOptions(operationOptions), queryParameters: query });
         return parseBody(expectStatus(response, ["200"]), BackupInstanceResourceSchema, `backup instance ${backupInstanceName}`);
       },
-      adhocBackup: (resourceGroupName, vaultName, backupInstanceName, parameters, adhocOptions = {}) =>
-        createHttpPoller<OperationJobExtendedInfo, OperationState<OperationJobExtendedInfo>>(
+      adhocBackup: (resourceGroupName, vaultName, backupInstanceName, parameters, adhocOptions = {}) => {
+        // The spec says the job id comes from the Location result; az dataprotection reads it from the
+        // async-operation status. Whichever names it is used (reference/service-behaviour.md).
+        let statusJobId: string | undefined;
+        let locationUrl: string | undefined;
+        return createHttpPoller<OperationJobExtendedInfo, OperationState<OperationJobExtendedInfo>>(
           {
             sendInitialRequest: async () => {
               const response = await client
                 .path(`${vaultPath}/backupInstances/{backupInstanceName}/backup`, subscriptionId, resourceGroupName, vaultName, backupInstanceName)
                 .post({ ...requestOptions(adhocOptions), queryParameters: query, body: parameters });
+              locationUrl = response.headers.location;
               return toOperationResponse(expectStatus(response, ["200", "202"]));
             },
             sendPollRequest: async (url, pollOptions) => {
@@ -112,22 +119,32 @@ export class DataProtectionClient {
                 throw new RetryBackupsError("UntrustedOperationUrl", `the operation URL is not on ${endpoint}; not followed, so the token stays with ARM`);
               }
               const response = await client.pathUnchecked(url).get({ ...requestOptions(adhocOptions), ...(pollOptions?.abortSignal ? { abortSignal: pollOptions.abortSignal } : {}) });
+              const known = statusJobId;
+              // A Location that answers no result is no loss when the status already named the job.
+              if (url === locationUrl && known !== undefined && !["200", "201", "202", "204"].includes(response.status)) {
+                return toOperationResponse({ ...response, status: "200", body: { objectType: "OperationJobExtendedInfo", jobId: known } });
+              }
               return toOperationResponse(expectStatus(response, ["200", "201", "202", "204"]));
             },
           },
           {
             resourceLocationConfig: "location",
             ...(adhocOptions.updateIntervalInMs === undefined ? {} : { intervalInMs: adhocOptions.updateIntervalInMs }),
-            processResult: async (body) => OperationJobExtendedInfoSchema.safeParse(body).data ?? {},
+            processResult: async (body) => {
+              const result = OperationJobExtendedInfoSchema.safeParse(body).data ?? {};
+              return result.jobId === undefined && statusJobId !== undefined ? { ...result, jobId: statusJobId } : result;
+            },
             // core-lro throws a plain Error for a Failed operation; keep the service's code instead.
             updateState: (state, response) => {
+              statusJobId = StatusJobSchema.safeParse(response.rawResponse.body).data?.properties?.jobId ?? statusJobId;
               if (state.status !== "failed" && state.status !== "canceled") return;
               const error = ErrorBodySchema.safeParse(response.rawResponse.body).data?.error;
               const status = state.status === "failed" ? "Failed" : "Canceled";
               state.error = new OperationFailedError(error?.code ?? `Operation${status}`, error?.message ?? `the backup operation ended ${status}`);
             },
           },
-        ),
+        );
+      },
     };
 
     this.backupPolicies = {

@@ -108,7 +108,7 @@ async function runAction(action: PlannedAction, ctx: BackupContext, options: Exe
   try {
     result = action.ref.kind === "recoveryServices" ? await triggerRecoveryServices(action, action.ref, ctx) : await triggerDataProtection(action, action.ref, ctx);
   } catch (error) {
-    result = { workload: action.workload ?? "Other", ...classifyError(error, ctx.arm.retry) };
+    result = { workload: action.workload ?? "Other", ...classifyError(error, ctx.arm.retry, ctx.now()) };
   }
   const report = toReport(action, result, Math.round(performance.now() - started));
   logAction(report, options);
@@ -116,8 +116,8 @@ async function runAction(action: PlannedAction, ctx: BackupContext, options: Exe
 }
 
 function notSent(action: PlannedAction, options: ExecuteOptions): ActionReport {
-  const outcome = action.disposition === "exhausted" ? "exhausted" : "deferred";
-  const report = toReport(action, { outcome, workload: action.workload ?? "Other", ...(action.reason === undefined ? {} : { reason: action.reason }) }, 0);
+  const outcome = action.disposition === "retry" ? "deferred" : action.disposition;
+  const report = toReport(action, { outcome, workload: action.workload ?? "Other", ...defined({ reason: action.reason, waitReason: action.waitReason, retryAfter: action.retryAfter }) }, 0);
   logAction(report, options);
   return report;
 }
@@ -132,10 +132,15 @@ function toReport(action: PlannedAction, result: PathResult, durationMs: number)
     workload: result.workload,
     sourceRows: action.sourceRows,
     outcome: result.outcome,
+    rules: action.rules,
     ...(action.failedAt === undefined ? {} : { failedAt: action.failedAt }),
     ...(action.lastError === undefined ? {} : { lastError: action.lastError }),
     ...(action.attempts === undefined ? {} : { attempts: action.attempts }),
     ...defined({
+      waitReason: result.waitReason,
+      retryAfter: result.retryAfter,
+      onDemandLast24h: action.onDemandLast24h,
+      dailyAllowance: action.dailyAllowance,
       expiresAt: result.expiresAt,
       backupType: result.backupType,
       ruleName: result.ruleName,
@@ -163,6 +168,8 @@ function logAction(report: ActionReport, options: ExecuteOptions): void {
     outcome: report.outcome,
     ...defined({
       jobId: report.jobId,
+      waitReason: report.waitReason,
+      retryAfter: report.retryAfter,
       expiresAt: report.expiresAt,
       backupType: report.backupType,
       ruleName: report.ruleName,

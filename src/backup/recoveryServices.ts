@@ -16,11 +16,15 @@ const DAY_MS = 86_400_000;
 const FULL_MINIMUM_DAYS = 45;
 /** Headroom over a minimum, so the service's own clock, read a moment later, still sees the minimum met. */
 const MINIMUM_MARGIN_MS = 3_600_000;
+/** Ad hoc recovery points of Azure Files live in the snapshot tier: at most 10 years (azure-file-share-support-matrix.md). */
+const FILES_MAXIMUM_DAYS = 3650;
 
 export interface RecoveryServicesRequest {
   properties: BackupRequestUnion;
   expiresAt?: Date;
   backupType?: BackupType;
+  /** Said in the report when the expiry asked for was changed to one the service accepts. */
+  note?: string;
 }
 
 /** The trigger body for a workload; undefined for a workload a Recovery Services vault cannot back up on demand. */
@@ -29,8 +33,15 @@ export function recoveryServicesRequest(workload: Workload, backupType: BackupTy
   switch (workload) {
     case "AzureVM":
       return { properties: { objectType: "IaasVMBackupRequest", recoveryPointExpiryTimeInUTC: requested }, expiresAt: requested };
-    case "AzureFileShare":
-      return { properties: { objectType: "AzureFileShareBackupRequest", recoveryPointExpiryTimeInUTC: requested }, expiresAt: requested };
+    case "AzureFileShare": {
+      if (days <= FILES_MAXIMUM_DAYS) return { properties: { objectType: "AzureFileShareBackupRequest", recoveryPointExpiryTimeInUTC: requested }, expiresAt: requested };
+      const clamped = new Date(now.getTime() + FILES_MAXIMUM_DAYS * DAY_MS);
+      return {
+        properties: { objectType: "AzureFileShareBackupRequest", recoveryPointExpiryTimeInUTC: clamped },
+        expiresAt: clamped,
+        note: `expiry of ${days} days shortened to ${FILES_MAXIMUM_DAYS}: Azure Files keeps on-demand recovery points at most 10 years`,
+      };
+    }
     case "SQLDatabase":
     case "SAPHanaDatabase": {
       const type = backupType ?? "Full";
@@ -77,6 +88,7 @@ export async function triggerRecoveryServices(action: PlannedAction, ref: Recove
     workload,
     ...(request.expiresAt === undefined ? {} : { expiresAt: request.expiresAt.toISOString() }),
     ...(request.backupType === undefined ? {} : { backupType: request.backupType }),
+    ...(request.note === undefined ? {} : { reason: request.note }),
   };
   if (ctx.dryRun) return { ...sent, outcome: "dryRun" };
 
@@ -97,7 +109,7 @@ export async function triggerRecoveryServices(action: PlannedAction, ref: Recove
     });
   } catch (error) {
     if (error instanceof RunCancelledError) return { ...sent, outcome: "deferred", reason: error.message };
-    return { ...sent, ...classifyError(error, ctx.arm.retry) };
+    return { ...sent, ...classifyError(error, ctx.arm.retry, ctx.now()) };
   }
   ctx.logger.debug({ event: "backup.http", step: "trigger", itemId: ref.itemId, status: 202, asyncOperation: accepted.asyncOperation !== undefined, location: accepted.location !== undefined });
 
@@ -126,7 +138,7 @@ export async function triggerRecoveryServices(action: PlannedAction, ref: Recove
         : "the operation succeeded but named no job id; find the job in the vault's backup jobs",
     };
   } catch (error) {
-    const classified = classifyError(error, ctx.arm.retry);
+    const classified = classifyError(error, ctx.arm.retry, ctx.now());
     if (error instanceof OperationFailedError) return { ...sent, ...classified };
     return { ...sent, reason: `the backup was accepted, but following its operation failed: ${classified.error.code}: ${classified.error.message}` };
   }

@@ -1,6 +1,6 @@
-import { RowSchema, type Row } from "./row.ts";
+import { RowSchema, type Row, type Verdict } from "./row.ts";
 import { parseItemId, workloadOf, type ItemRef, type Workload } from "./ids.ts";
-import type { InvalidRow, SourceRow } from "../report.ts";
+import type { InvalidRow, SourceRow, WaitReason } from "../report.ts";
 
 export interface QueryRows {
   query: string;
@@ -19,8 +19,14 @@ export interface PlannedAction {
   backupType?: Row["backupType"];
   ruleName?: string;
   retentionTag?: string;
-  /** "retry": trigger it; "exhausted": budget spent, report only; "deferred": over a cap. */
-  disposition: "retry" | "exhausted" | "deferred";
+  /** Every rule that returned the item, in the order they ran. */
+  rules: string[];
+  onDemandLast24h?: number;
+  dailyAllowance?: number;
+  retryAfter?: string;
+  /** "retry": trigger it; "exhausted": budget spent, report only; "postponed": wait (waitReason); "deferred": over a cap. */
+  disposition: "retry" | "exhausted" | "postponed" | "deferred";
+  waitReason?: WaitReason;
   reason?: string;
 }
 
@@ -41,7 +47,7 @@ const CONTRACT_KEYS = new Set(Object.keys(RowSchema.shape));
 
 export function planActions(results: readonly QueryRows[], options: PlanOptions): Plan {
   const invalid: InvalidRow[] = [];
-  const byItem = new Map<string, { action: PlannedAction; latest: Row; exhaustedOnly: boolean }>();
+  const byItem = new Map<string, Entry>();
   const allowed = options.subscriptions === undefined || options.subscriptions.length === 0 ? undefined : new Set(options.subscriptions.map((s) => s.toLowerCase()));
 
   for (const { query, rows } of results) {
@@ -56,21 +62,64 @@ export function planActions(results: readonly QueryRows[], options: PlanOptions)
       const key = ref.itemId.toLowerCase();
       const existing = byItem.get(key);
       if (existing === undefined) {
-        byItem.set(key, { action: newAction(ref, row, source), latest: row, exhaustedOnly: row.exhausted === true });
+        byItem.set(key, { action: newAction(ref, row, source, query), latest: row, verdict: verdictOf(row), judgedBy: row });
       } else {
         existing.action.sourceRows.push(source);
+        if (!existing.action.rules.includes(query)) existing.action.rules.push(query);
         mergeRow(existing, row);
       }
     }
   }
 
-  const merged = [...byItem.values()].map((entry) => {
-    entry.action.disposition = entry.exhaustedOnly ? "exhausted" : "retry";
-    if (entry.exhaustedOnly) entry.action.reason = "attempt budget exhausted: the query marked every row of this item exhausted";
-    return entry.action;
-  });
+  const merged = [...byItem.values()].map(judge);
   applyCaps(merged, options);
   return { actions: groupBySubscription(merged), invalid };
+}
+
+interface Entry {
+  action: PlannedAction;
+  /** The row of the most recent failure: the item's current state. */
+  latest: Row;
+  /** The safest verdict any row gave, and the row that gave it. */
+  verdict: Verdict;
+  judgedBy: Row;
+}
+
+/** Safest first: when rules disagree about an item, the one that sends nothing wins. */
+const SAFETY: Record<Verdict, number> = { exhausted: 3, serviceQuota: 2, dailyAllowance: 1, retry: 0 };
+
+/** The row's own verdict; a "retry" at or over its daily allowance is a "dailyAllowance" whatever the rule says. */
+function verdictOf(row: Row): Verdict {
+  const said = row.verdict ?? (row.exhausted === true ? "exhausted" : "retry");
+  if (said === "retry" && row.dailyAllowance !== undefined && row.onDemandLast24h !== undefined && row.onDemandLast24h >= row.dailyAllowance) return "dailyAllowance";
+  return said;
+}
+
+function judge(entry: Entry): PlannedAction {
+  const { action, verdict, judgedBy } = entry;
+  const many = action.rules.length > 1 ? ` (${action.rules.join(", ")} disagree; the safest verdict wins)` : "";
+  if (judgedBy.retryAfter !== undefined) action.retryAfter = new Date(judgedBy.retryAfter).toISOString();
+  if (judgedBy.onDemandLast24h !== undefined) action.onDemandLast24h = judgedBy.onDemandLast24h;
+  if (judgedBy.dailyAllowance !== undefined) action.dailyAllowance = judgedBy.dailyAllowance;
+  switch (verdict) {
+    case "exhausted":
+      action.disposition = "exhausted";
+      action.reason = `attempt budget exhausted${action.attempts === undefined ? "" : ` after ${action.attempts} failed on-demand attempt(s)`}: a person should look at the item${many}`;
+      break;
+    case "dailyAllowance":
+      action.disposition = "postponed";
+      action.waitReason = "dailyAllowance";
+      action.reason = `${judgedBy.onDemandLast24h ?? "its"} on-demand backup(s) in the last 24 hours reach the daily allowance${judgedBy.dailyAllowance === undefined ? "" : ` of ${judgedBy.dailyAllowance}`}; tried again when one is older than 24 hours${many}`;
+      break;
+    case "serviceQuota":
+      action.disposition = "postponed";
+      action.waitReason = "serviceQuota";
+      action.reason = `the last backup hit the service's 24-hour operation quota (${entry.judgedBy.errorCode ?? "CloudDos"}); tried again 24 hours after that failure, with no attempt spent${many}`;
+      break;
+    case "retry":
+      action.disposition = "retry";
+  }
+  return action;
 }
 
 type Checked = { ok: true; row: Row; ref: ItemRef } | { ok: false; id?: string; reason: string };
@@ -103,8 +152,8 @@ function extraColumns(row: Row): { columns?: Record<string, unknown> } {
   return extra.length === 0 ? {} : { columns: Object.fromEntries(extra) };
 }
 
-function newAction(ref: ItemRef, row: Row, source: SourceRow): PlannedAction {
-  const action: PlannedAction = { ref, workload: workloadOf(ref, row.dataSourceType), sourceRows: [source], disposition: "retry" };
+function newAction(ref: ItemRef, row: Row, source: SourceRow, query: string): PlannedAction {
+  const action: PlannedAction = { ref, workload: workloadOf(ref, row.dataSourceType), sourceRows: [source], rules: [query], disposition: "retry" };
   applyLatest(action, row);
   if (row.failedAt !== undefined) action.failedAt = new Date(row.failedAt).toISOString();
   if (row.expiryDays !== undefined) action.expiryDays = row.expiryDays;
@@ -122,9 +171,14 @@ function applyLatest(action: PlannedAction, row: Row): void {
   if (row.retentionTag !== undefined) action.retentionTag = row.retentionTag;
 }
 
-function mergeRow(entry: { action: PlannedAction; latest: Row; exhaustedOnly: boolean }, row: Row): void {
+function mergeRow(entry: Entry, row: Row): void {
   const { action } = entry;
-  if (row.exhausted !== true) entry.exhaustedOnly = false;
+  const verdict = verdictOf(row);
+  // The smaller daily allowance is the safer one: with equal verdicts, keep the row that allows fewer.
+  if (SAFETY[verdict] > SAFETY[entry.verdict] || (verdict === entry.verdict && (row.dailyAllowance ?? Infinity) < (entry.judgedBy.dailyAllowance ?? Infinity))) {
+    entry.verdict = verdict;
+    entry.judgedBy = row;
+  }
   if (row.expiryDays !== undefined) action.expiryDays = Math.max(action.expiryDays ?? 0, row.expiryDays);
   if (row.failedAt !== undefined) {
     const at = new Date(row.failedAt).toISOString();

@@ -4,6 +4,13 @@ import { z } from "zod";
 export const BACKUP_TYPES = ["Full", "Differential", "Log", "CopyOnlyFull", "Incremental"] as const;
 export const BackupTypeSchema = z.enum(BACKUP_TYPES);
 
+/**
+ * What a rule says of an item: trigger it; report it for a person (attempt budget spent); or wait,
+ * because the item is at its daily on-demand allowance or inside the service's 24-hour quota window.
+ */
+export const VerdictSchema = z.enum(["retry", "exhausted", "dailyAllowance", "serviceQuota"]);
+export type Verdict = z.infer<typeof VerdictSchema>;
+
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optionalText = (max: number) =>
   z.preprocess((v) => (v === null || v === "" ? undefined : v), z.union([z.string().max(max), z.number()]).transform(String).optional());
@@ -35,6 +42,15 @@ export const RowSchema = z
     dataSourceType: optionalText(256),
     /** True when the item's attempt budget is spent: report it for a human, never trigger it. */
     exhausted: optionalBool,
+    /** The rule's judgement; `exhausted: true` means "exhausted" too. Absent: "retry". */
+    verdict: z.preprocess((v) => (v === null || v === "" ? undefined : v), VerdictSchema.optional()),
+    /** When a postponed item may be tried again. */
+    retryAfter: z.preprocess(
+      (v) => (v === null || v === "" ? undefined : v),
+      z.string().refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 date-time").optional(),
+    ),
+    onDemandLast24h: z.preprocess((v) => (v === null || v === "" ? undefined : typeof v === "string" ? Number(v) : v), z.number().int().min(0).optional()),
+    dailyAllowance: z.preprocess((v) => (v === null || v === "" ? undefined : typeof v === "string" ? Number(v) : v), z.number().int().min(0).optional()),
     attempts: z.preprocess((v) => (v === null || v === "" ? undefined : typeof v === "string" ? Number(v) : v), z.number().int().min(0).optional()),
   })
   .catchall(z.unknown());
@@ -55,5 +71,9 @@ export const ROW_CONTRACT = [
   { column: "retentionTag", required: false, types: ["string"], meaning: "retention tag of the recovery point (Backup vault)" },
   { column: "dataSourceType", required: false, types: ["string"], meaning: "workload of the item, for the report" },
   { column: "exhausted", required: false, types: ["bool", "string"], meaning: "true: attempt budget spent; report, do not trigger" },
+  { column: "verdict", required: false, types: ["string"], meaning: "retry, exhausted, dailyAllowance or serviceQuota (default retry)" },
+  { column: "retryAfter", required: false, types: ["datetime", "string"], meaning: "when a postponed item may be tried again" },
+  { column: "onDemandLast24h", required: false, types: ["int", "long"], meaning: "on-demand backup jobs of the item in the last 24 hours" },
+  { column: "dailyAllowance", required: false, types: ["int", "long"], meaning: "on-demand backups the service allows the item per day" },
   { column: "attempts", required: false, types: ["int", "long"], meaning: "failed on-demand attempts since the last success" },
 ] as const;

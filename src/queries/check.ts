@@ -4,7 +4,7 @@ import { ROW_CONTRACT } from "../plan/row.ts";
 import { ARG_JOIN_KINDS, ARG_MAX_JOINS, ARG_MAX_MV_EXPANDS, ARG_MAX_UNION_LEGS, ARG_OPERATORS, ARG_TABLES, argTableSchema } from "./arg-schema.ts";
 import { EVIDENCED_FUNCTIONS } from "./evidence.ts";
 import { loadQueries, type QueryFile } from "./load.ts";
-import { prepareQuery, type PreparedQuery } from "./prepare.ts";
+import { lineColumn, prepareQuery, type PreparedQuery } from "./prepare.ts";
 
 /**
  * The offline check of query files (`check-queries`, CI): Kusto's own parser and binder against a
@@ -46,7 +46,34 @@ export interface CheckReport {
 
 export function checkQueries(files: readonly QueryFile[]): CheckReport {
   const checks = files.map((file) => checkQuery(file));
+  warnCopies(files, checks);
   return { ok: checks.every((c) => c.ok), files: checks };
+}
+
+/**
+ * Two rules with the same query return the same items: the safer verdict wins, so a copy whose
+ * tunables were meant to widen or narrow the first one may quietly do nothing. Said once, on the later file.
+ */
+function warnCopies(files: readonly QueryFile[], checks: QueryCheck[]): void {
+  const seen = new Map<string, { name: string; text: string }>();
+  files.forEach((file, i) => {
+    const prepared = prepareQuery(file.text);
+    if (!prepared.ok) return;
+    const first = seen.get(prepared.query.shape);
+    if (first === undefined) {
+      seen.set(prepared.query.shape, { name: file.name, text: prepared.query.text });
+      return;
+    }
+    const { line, column } = lineColumn(file.text, prepared.query.fileOffset(0));
+    const how = first.text === prepared.query.text ? "" : " (only tunable values differ)";
+    checks[i]?.problems.push({
+      severity: "warning",
+      line,
+      column,
+      code: "RuleCopy",
+      message: `${file.name}.kql runs the same query as ${first.name}.kql${how}: where both return an item, the safer verdict wins. Change what this rule selects, or remove it.`,
+    });
+  });
 }
 
 /**

@@ -53,6 +53,8 @@ export interface PreparedQuery {
   /** Exactly what is sent to Resource Graph. */
   text: string;
   tunables: Tunable[];
+  /** The query's tokens without comments, spacing or tunable values: equal for a copy whose tunables alone were edited. */
+  shape: string;
   /** Offset in the sent text -> offset in the file, so a problem found in the sent text points at the file. */
   fileOffset(sentOffset: number): number;
 }
@@ -99,7 +101,8 @@ export function prepareQuery(source: string): PrepareResult {
   if (body === undefined || problems.length > 0) return { ok: false, problems };
   const substituted = substitute(fromFirstToken(body), tunables);
   if ("problems" in substituted) return { ok: false, problems: substituted.problems };
-  return { ok: true, query: { text: substituted.text, tunables, fileOffset: locate(substituted.segments) } };
+  const shape = body.filter((t) => !isTrivia(t)).map((t) => t.text).join(" ");
+  return { ok: true, query: { text: substituted.text, tunables, shape, fileOffset: locate(substituted.segments) } };
 }
 
 /** Statements end at a `;` outside brackets; the tokens of the `;` itself are dropped. */

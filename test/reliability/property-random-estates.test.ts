@@ -140,7 +140,7 @@ describe("random estates with random faults", () => {
           if (request.itemId !== undefined) expect(valid.has(request.itemId.toLowerCase()), request.itemId).toBe(true);
         }
         expect(report.actions.every((a) => valid.has(a.itemId.toLowerCase()))).toBe(true);
-        expect(report.totals.triggered + report.totals.alreadyInProgress + report.totals.failed + report.totals.deferred + report.totals.exhausted).toBe(report.actions.length);
+        expect(report.totals.triggered + report.totals.alreadyInProgress + report.totals.postponed + report.totals.failed + report.totals.deferred + report.totals.exhausted).toBe(report.actions.length);
         expect(code).toBe(expectedExitCode(report));
       }),
       { numRuns: 40, endOnFailure: true },
