@@ -27,7 +27,7 @@ describe("query check", () => {
   });
 
   describe("shipped rules", () => {
-    const tail = ["dataSourceType:string", "exhausted:bool", "attempts:long"];
+    const tail = ["dataSourceType:string", "verdict:string", "retryAfter:datetime", "onDemandLast24h:long", "dailyAllowance:int", "attempts:long"];
     const head = ["id:string", "subscriptionId:string", "itemId:string", "failedAt:datetime", "errorCode:string", "errorMessage:string"];
     it.each([
       ["recovery-services", [...head, "expiryDays:int", "backupType:string", ...tail]],
@@ -64,7 +64,7 @@ describe("query check", () => {
     it("still passes after the edits the README shows an admin", async () => {
       const query = await load(shipped, "recovery-services");
       const edited = query.text
-        .replace("let lookback = 24h;", "let lookback = 7d;")
+        .replace("let lookback = 48h;", "let lookback = 7d;")
         .replace("let attemptBudget = 3;", "let attemptBudget = 5;")
         .replace('dynamic(["AzureVM", "SQL", "SAPHana", "AzureFiles"])', 'dynamic(["AzureVM", "SQL"])')
         .replace('dynamic(["UserErrorVmNotFoundV2",', 'dynamic(["UserErrorGuestAgentStatusUnavailable", "UserErrorVmNotFoundV2",');

@@ -36,11 +36,11 @@ const dpVault = (sub: string) => `/subscriptions/${sub}/resourceGroups/rg-backup
 
 /** A row exactly as recovery-services.kql projects it. */
 function rsRow(n: number, itemId: string, over: Partial<Record<string, unknown>> = {}) {
-  return { id: job(rsVault(SUBS.a), n), subscriptionId: SUBS.a, itemId, failedAt: "2026-11-21T02:00:00Z", errorCode: "BackUpOperationFailedV2", errorMessage: "Backup failed with an internal error.", expiryDays: 10, backupType: "", dataSourceType: "AzureIaasVM", exhausted: false, attempts: 0, ...over };
+  return { id: job(rsVault(SUBS.a), n), subscriptionId: SUBS.a, itemId, failedAt: "2026-11-21T02:00:00Z", errorCode: "BackUpOperationFailedV2", errorMessage: "Backup failed with an internal error.", expiryDays: 10, backupType: "", dataSourceType: "AzureIaasVM", verdict: "retry", retryAfter: null, onDemandLast24h: 0, dailyAllowance: 9, attempts: 0, ...over };
 }
 /** A row exactly as backup-vault.kql projects it. */
 function dpRow(n: number, itemId: string, over: Partial<Record<string, unknown>> = {}) {
-  return { id: job(dpVault(SUBS.a), n), subscriptionId: SUBS.a, itemId, failedAt: "2026-11-21T02:00:00Z", errorCode: "UserErrorMaxConcurrentOperationLimitReached", errorMessage: "Operation limit reached.", ruleName: "BackupHourly", retentionTag: "Default", dataSourceType: "Microsoft.Compute/disks", exhausted: false, attempts: 0, ...over };
+  return { id: job(dpVault(SUBS.a), n), subscriptionId: SUBS.a, itemId, failedAt: "2026-11-21T02:00:00Z", errorCode: "UserErrorMaxConcurrentOperationLimitReached", errorMessage: "Operation limit reached.", ruleName: "BackupHourly", retentionTag: "Default", dataSourceType: "Microsoft.Compute/disks", verdict: "retry", retryAfter: null, onDemandLast24h: 0, dailyAllowance: null, attempts: 0, ...over };
 }
 
 function sent(file: QueryFile): string {
@@ -108,12 +108,12 @@ describe("the worker acts on the rules' columns", () => {
     },
     {
       intent: "an item whose attempt budget is spent is reported exhausted with its last error, never triggered",
-      rows: { "recovery-services": [rsRow(6, vm, { exhausted: true, attempts: 3, errorCode: "UserErrorGuestAgentStatusUnavailable" })] },
+      rows: { "recovery-services": [rsRow(6, vm, { verdict: "exhausted", attempts: 3, errorCode: "UserErrorGuestAgentStatusUnavailable" })] },
       outcome: "exhausted",
     },
     {
       intent: "a Backup vault instance out of budget is reported exhausted, never triggered",
-      rows: { "backup-vault": [dpRow(7, disk, { exhausted: true, attempts: 4 })] },
+      rows: { "backup-vault": [dpRow(7, disk, { verdict: "exhausted", attempts: 4 })] },
       outcome: "exhausted",
     },
   ])("$intent", async ({ rows, outcome, body, expiryDays }) => {

@@ -55,6 +55,7 @@ const RULES: Record<string, TunableRule> = {
     check: (t) => t.items.filter((item) => String(item.value).trim() === "").map((item) => ({ at: item.at, code: "TunableOutOfRange", message: `\`${t.name}\` holds an empty error code; remove it.` })),
   },
   expiryDaysByWorkload: { kind: "map", describe: 'a map of workload to days, e.g. dynamic({"AzureVM": 10, "SQL": 45})', check: expiryProblems },
+  dailyAllowanceByWorkload: { kind: "map", describe: 'a map of workload to on-demand backups per day, e.g. dynamic({"AzureVM": 9})', check: allowanceProblems },
 };
 
 /** Problems of every known tunable's type and range, each at the tunable's own position. */
@@ -90,6 +91,25 @@ function expiryProblems(t: Tunable): PrepareProblem[] {
     if (typeof days === "number" && Number.isInteger(days) && days >= min && days <= max) return [];
     const why = workload === "AzureFiles" ? " (snapshot-tier recovery points of Azure Files are kept at most 10 years)" : min === 45 ? " (SQL and SAP HANA full backups are kept at least 45 days)" : "";
     return [{ at: item?.at ?? key.at, code: "TunableOutOfRange", message: `\`${t.name}\` gives ${workload} ${item?.text ?? "nothing"} days; it must be a whole number from ${min} to ${max}${why}.` }];
+  });
+}
+
+/** On-demand backups per item per day: at most what the service allows (reference/service-behaviour.md). */
+const DOCUMENTED_ALLOWANCE: Record<string, number> = { AzureVM: 9, SQL: 9, SAPHana: 9, AzureFiles: 10, AzureBlob: 4 };
+
+function allowanceProblems(t: Tunable): PrepareProblem[] {
+  return t.keys.flatMap((key, i) => {
+    const workload = String(key.value);
+    const item = t.items[i];
+    if (!Object.hasOwn(RULE_WORKLOADS, workload)) {
+      const near = closest(workload, Object.keys(RULE_WORKLOADS));
+      return [{ at: key.at, code: "TunableUnknownWorkload", message: `\`${t.name}\` names an unknown workload "${workload}".${near === undefined ? ` Known names: ${Object.keys(RULE_WORKLOADS).join(", ")}.` : ` Did you mean "${near}"?`}` }];
+    }
+    const max = DOCUMENTED_ALLOWANCE[workload];
+    const value = item?.value;
+    if (typeof value === "number" && Number.isInteger(value) && value >= 0 && (max === undefined || value <= max)) return [];
+    const limit = max === undefined ? "a whole number of at least 0" : `a whole number from 0 to ${max} (the service allows ${max} on-demand backups of ${workload} per item per day)`;
+    return [{ at: item?.at ?? key.at, code: "TunableOutOfRange", message: `\`${t.name}\` gives ${workload} ${item?.text ?? "nothing"}; it must be ${limit}.` }];
   });
 }
 

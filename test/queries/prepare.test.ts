@@ -84,11 +84,11 @@ describe("editing a tunable changes the text sent", () => {
     for (const name of ["recovery-services", "backup-vault"]) {
       const file = await readFile(path.join(QUERIES, `${name}.kql`), "utf8");
       const before = sent(file);
-      const edited = sent(file.replace(/^let attemptBudget = 3;/m, "let attemptBudget = 5;").replace(/^let lookback = 24h;/m, "let lookback = 3d;"));
-      expect(before, name).toContain("exhausted = attempts >= 3");
-      expect(edited, name).toContain("exhausted = attempts >= 5");
-      expect(before, name).toContain("ago(24h)");
-      expect(edited, name).not.toContain("ago(24h)");
+      const edited = sent(file.replace(/^let attemptBudget = 3;/m, "let attemptBudget = 5;").replace(/^let lookback = 48h;/m, "let lookback = 3d;"));
+      expect(before, name).toContain('attempts >= 3, "exhausted"');
+      expect(edited, name).toContain('attempts >= 5, "exhausted"');
+      expect(before, name).toContain("ago(48h)");
+      expect(edited, name).not.toContain("ago(48h)");
       expect(edited, name).toContain("ago(3d)");
     }
   });
