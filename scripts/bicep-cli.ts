@@ -26,22 +26,36 @@ export function pinnedVersion(): string {
   return match[1];
 }
 
-/** The pinned CLI, restored if it is not cached yet; unavailable, with the reason, where it cannot run. */
-export function bicepCli(options: { cacheDir?: string; dotnet?: string } = {}): BicepCli {
+const CACHE = path.join(ROOT, "node_modules", ".cache", "bicep-cli");
+
+function platformProblem(): string | undefined {
   const platform = `${process.platform}-${process.arch}`;
-  if (platform !== "linux-x64") return { kind: "unavailable", reason: `the pinned Bicep CLI package (${PACKAGE}) runs on linux-x64 only, not on ${platform}` };
+  return platform === "linux-x64" ? undefined : `the pinned Bicep CLI package (${PACKAGE}) runs on linux-x64 only, not on ${platform}`;
+}
+
+/** The pinned CLI if it is restored already. The infra tests take it from here and restore nothing themselves. */
+export function cachedBicepCli(cacheDir = CACHE): BicepCli {
+  const problem = platformProblem();
+  if (problem !== undefined) return { kind: "unavailable", reason: problem };
   const version = pinnedVersion();
-  const packages = path.join(options.cacheDir ?? path.join(ROOT, "node_modules", ".cache", "bicep-cli"), "packages");
-  const folder = path.join(packages, PACKAGE.toLowerCase(), version);
+  const folder = path.join(cacheDir, "packages", PACKAGE.toLowerCase(), version);
   // NuGet writes .nupkg.metadata last, so with it the package is whole, even when another process restored it.
   if (!existsSync(path.join(folder, ".nupkg.metadata"))) {
-    const missing = restore(options.dotnet ?? "dotnet", packages);
-    if (missing !== undefined) return { kind: "unavailable", reason: missing };
+    return { kind: "unavailable", reason: `Bicep CLI ${version} is not restored yet: \`npm run check:bicep\` restores it (with dotnet)` };
   }
   const binary = path.join(folder, "tools", "bicep");
   // A package keeps no file modes: the binary may come out without its execute bit.
   if ((statSync(binary).mode & 0o111) !== 0o111) chmodSync(binary, 0o755);
   return { kind: "ready", binary, version };
+}
+
+/** The pinned CLI, restored from NuGet if it is not cached yet; unavailable, with the reason, where it cannot run. */
+export function bicepCli(options: { cacheDir?: string; dotnet?: string } = {}): BicepCli {
+  const cacheDir = options.cacheDir ?? CACHE;
+  const cached = cachedBicepCli(cacheDir);
+  if (cached.kind === "ready" || platformProblem() !== undefined) return cached;
+  const missing = restore(options.dotnet ?? "dotnet", path.join(cacheDir, "packages"));
+  return missing === undefined ? cachedBicepCli(cacheDir) : { kind: "unavailable", reason: missing };
 }
 
 /** Runs `dotnet restore` on the restore project; returns why it cannot when dotnet is missing, throws when it fails. */
