@@ -154,16 +154,6 @@ function scopeId(scope: Scope): string {
   return scope.resourceGroup === undefined ? subscription : `${subscription}/resourceGroups/${scope.resourceGroup}`;
 }
 
-function resourceId(scope: Scope, args: unknown[]): string {
-  const typeAt = args.findIndex((a) => typeof a === "string" && a.includes("/"));
-  if (typeAt < 0 || typeAt > 2) throw new Error(`resourceId(${args.map(text).join(", ")}) names no resource type`);
-  const [subscriptionId, resourceGroup] = typeAt === 2 ? args : typeAt === 1 ? [scope.subscriptionId, args[0]] : [scope.subscriptionId, scope.resourceGroup];
-  const base = typeAt > 0 || scope.managementGroup === undefined
-    ? scopeId({ location: scope.location, subscriptionId: text(subscriptionId), ...(resourceGroup === undefined ? {} : { resourceGroup: text(resourceGroup) }) })
-    : scopeId(scope);
-  return `${base}${providerPath(args[typeAt], args.slice(typeAt + 1))}`;
-}
-
 function uniqueString(args: unknown[]): string {
   return createHash("sha256").update(args.map(text).join("|")).digest("hex").slice(0, 13);
 }
@@ -171,12 +161,11 @@ function uniqueString(args: unknown[]): string {
 const FUNCTIONS: Record<string, (ctx: Context, args: unknown[]) => unknown> = {
   parameters: (ctx, [name]) => ctx.parameter(text(name)),
   variables: (ctx, [name]) => ctx.variable(text(name)),
-  copyindex: (ctx, args) => {
-    const loop = typeof args[0] === "string" ? args[0] : "";
-    const offset = typeof args.at(-1) === "number" ? (args.at(-1) as number) : 0;
-    const index = ctx.copy[loop];
-    if (index === undefined) throw new Error(`copyIndex(${loop}) outside that loop`);
-    return index + offset;
+  copyindex: (ctx, [loop]) => {
+    if (loop !== undefined && typeof loop !== "string") throw new Error("test/infra/arm.ts does not evaluate copyIndex() with an offset yet");
+    const index = ctx.copy[loop ?? ""];
+    if (index === undefined) throw new Error(`copyIndex(${loop ?? ""}) outside that loop`);
+    return index;
   },
   lambdavariables: (ctx, [name]) => ctx.lambda[text(name)],
   subscription: (ctx) => ({ id: `/subscriptions/${ctx.scope.subscriptionId ?? ""}`, subscriptionId: ctx.scope.subscriptionId, tenantId: "tenant-0", displayName: "subscription" }),
@@ -184,10 +173,12 @@ const FUNCTIONS: Record<string, (ctx: Context, args: unknown[]) => unknown> = {
   tenant: () => ({ tenantId: "tenant-0" }),
   deployment: (ctx) => ({ name: ctx.deployment, location: ctx.scope.location }),
   environment: () => ({ name: "AzureCloud", resourceManager: "https://management.azure.com/" }),
-  resourceid: (ctx, args) => resourceId(ctx.scope, args),
+  // Only the form the templates use: a resource in the deployment's own scope.
+  resourceid: (ctx, [type, ...names]) => `${scopeId(ctx.scope)}${providerPath(type, names)}`,
+  // With or without the subscription id first: main.bicep names a deployment in another subscription.
   subscriptionresourceid: (ctx, args) => {
-    const explicit = !text(args[0]).includes("/");
-    return `/subscriptions/${text(explicit ? args[0] : ctx.scope.subscriptionId)}${providerPath(args[explicit ? 1 : 0], args.slice(explicit ? 2 : 1))}`;
+    const [subscriptionId, type, ...names] = text(args[0]).includes("/") ? [ctx.scope.subscriptionId, ...args] : args;
+    return `/subscriptions/${text(subscriptionId)}${providerPath(type, names)}`;
   },
   tenantresourceid: (_ctx, [type, ...names]) => providerPath(type, names),
   extensionresourceid: (_ctx, [scope, type, ...names]) => `${text(scope)}${providerPath(type, names)}`,
@@ -206,12 +197,7 @@ const FUNCTIONS: Record<string, (ctx: Context, args: unknown[]) => unknown> = {
   empty: (_ctx, [value]) => isEmpty(value),
   not: (_ctx, [value]) => value !== true,
   and: (_ctx, args) => args.every((a) => a === true),
-  or: (_ctx, args) => args.some((a) => a === true),
-  equals: (_ctx, [a, b]) => JSON.stringify(a) === JSON.stringify(b),
-  true: () => true,
-  false: () => false,
   null: () => null,
-  json: (_ctx, [value]) => JSON.parse(text(value)),
   createobject: (_ctx, args) => Object.fromEntries(Array.from({ length: args.length / 2 }, (_, i) => [text(args[2 * i]), args[2 * i + 1]])),
   createarray: (_ctx, args) => args,
   union: (_ctx, args) => (args.every(Array.isArray) ? [...new Set(args.flat())] : Object.assign({}, ...args)),
@@ -275,7 +261,7 @@ function value(raw: unknown, ctx: Context): unknown {
     for (const loop of copy as { name: string; count: unknown; input: unknown }[]) {
       result[loop.name] = Array.from({ length: Number(value(loop.count, ctx)) }, (_, i) => value(loop.input, { ...ctx, copy: { ...ctx.copy, [loop.name]: i } }));
     }
-  } else if (copy !== undefined) result.copy = value(copy, ctx);
+  }
   return result;
 }
 
@@ -284,7 +270,7 @@ function value(raw: unknown, ctx: Context): unknown {
 type Template = {
   parameters?: Record<string, { type: string; defaultValue?: unknown; allowedValues?: unknown[] }>;
   variables?: Record<string, unknown>;
-  resources: Record<string, unknown>[] | Record<string, Record<string, unknown>>;
+  resources: Record<string, unknown>[];
   outputs?: Record<string, { type: string; value: unknown }>;
 };
 
@@ -314,10 +300,8 @@ function context(template: Template, given: Record<string, unknown>, scope: Scop
     variable: (name) =>
       once(`v:${name}`, () => {
         const variables = template.variables ?? {};
-        if (name in variables && name !== "copy") return value(variables[name], ctx);
-        const loop = (variables.copy as { name: string; count: unknown; input: unknown }[] | undefined)?.find((l) => l.name === name);
-        if (loop === undefined) throw new Error(`variables('${name}') is not declared`);
-        return Array.from({ length: Number(value(loop.count, ctx)) }, (_, i) => value(loop.input, { ...ctx, copy: { ...ctx.copy, [name]: i } }));
+        if (!(name in variables)) throw new Error(`variables('${name}') is not declared`);
+        return value(variables[name], ctx);
       }),
   };
   return ctx;
@@ -331,7 +315,9 @@ export function deploy(template: unknown, parameters: Record<string, unknown>, s
 function deployInto(t: Template, parameters: Record<string, unknown>, scope: Scope, deployments: string[], outputs: Map<string, unknown>): { deployed: Deployed[]; outputs: unknown } {
   const ctx = context(t, parameters, scope, deployments.at(-1) ?? "main", outputs);
   const deployed: Deployed[] = [];
-  for (const raw of Array.isArray(t.resources) ? t.resources : Object.values(t.resources)) {
+  // Bicep writes symbolic-name templates (languageVersion 2.0) only for features these templates do not use.
+  if (!Array.isArray(t.resources)) throw new Error("test/infra/arm.ts reads templates whose resources are an array");
+  for (const raw of t.resources) {
     const { condition, copy, ...declaration } = raw;
     const loop = copy as { name: string; count: unknown } | undefined;
     const count = loop === undefined ? 1 : Number(value(loop.count, ctx));
