@@ -40,6 +40,8 @@ const DESIGN_SETTINGS: Record<string, string | undefined> = {
 };
 
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const ALLOWED_ROLES = new Set<string>(Object.values(ROLE));
+const KEYS = /listKeys|listConnectionStrings|AccountKey=|StorageAccountConnectionString/i;
 
 // The deployment the tests imagine: `azd up` in subscription sub-host, environment retry-prod, West Europe.
 const HOST: Scope = { subscriptionId: "sub-host", location: "westeurope" };
@@ -180,10 +182,7 @@ describe.skipIf(skip)("infra/, compiled with the pinned Bicep CLI", () => {
       for (const p of policies) expect(at(p.resource, "properties")).toEqual({ allow: false });
     });
 
-    it("is the azd service `api` built from the repository root", async () => {
-      const yaml = await readFile(path.join(ROOT, "azure.yaml"), "utf8");
-      expect(yaml).toMatch(/^services:\n {2}api:\n {4}project: \.\n {4}language: (ts|js)\n {4}host: function$/m);
-      expect(yaml).toMatch(/^ {2}path: infra$/m);
+    it("carries the tag that makes it the azd service `api`", () => {
       expect(at(only(main(), "Microsoft.Web/sites").resource, "tags")).toEqual({ "azd-env-name": "retry-prod", application: "retry-failed-backups", "azd-service-name": "api" });
     });
   });
@@ -213,10 +212,8 @@ describe.skipIf(skip)("infra/, compiled with the pinned Bicep CLI", () => {
       expect(Object.keys(appSettings(main()))).not.toContain("AzureWebJobsStorage__clientId");
     });
 
-    it("no template reads a key or builds a connection string, in Bicep or in the compiled JSON", async () => {
-      const forbidden = /listKeys|listConnectionStrings|AccountKey=|StorageAccountConnectionString/i;
-      for (const file of await findBicepFiles([INFRA])) expect(readFileSync(file, "utf8"), file).not.toMatch(forbidden);
-      for (const [file, json] of compiled?.templates ?? []) expect(JSON.stringify(json), file).not.toMatch(forbidden);
+    it("no compiled template reads a key or builds a connection string", () => {
+      for (const [file, json] of compiled?.templates ?? []) expect(JSON.stringify(json), file).not.toMatch(KEYS);
     });
 
     it("Application Insights takes Entra ID only, and sends to the workspace deployed with it", () => {
@@ -378,32 +375,10 @@ describe.skipIf(skip)("infra/, compiled with the pinned Bicep CLI", () => {
       );
     });
 
-    it("no template anywhere names another role (Owner, Contributor, Backup Contributor, ...)", async () => {
-      const allowed = new Set<string>(Object.values(ROLE));
-      const texts = [
-        ...(await findBicepFiles([INFRA])).map((file) => [file, readFileSync(file, "utf8")] as const),
-        ...[...(compiled?.templates ?? [])].map(([file, json]) => [file, JSON.stringify(json)] as const),
-      ];
-      for (const [file, text] of texts) {
-        for (const guid of guidsIn(text)) expect(allowed.has(guid), `${file}: ${guid}`).toBe(true);
+    it("no compiled template names another role (Owner, Contributor, Backup Contributor, ...)", () => {
+      for (const [file, json] of compiled?.templates ?? []) {
+        for (const guid of guidsIn(JSON.stringify(json))) expect(ALLOWED_ROLES.has(guid), `${file}: ${guid}`).toBe(true);
       }
-    });
-
-    it("the custom role holds only the trigger actions and reads, and the README lists each", async () => {
-      const role = JSON.parse(await readFile(path.join(INFRA, "modules", "retry-operator-role.json"), "utf8")) as { actions: string[] };
-      const triggers = [
-        "Microsoft.RecoveryServices/Vaults/backupFabrics/protectionContainers/protectedItems/backup/action",
-        "Microsoft.DataProtection/backupVaults/backupInstances/backup/action",
-      ];
-      expect(role.actions).toEqual(expect.arrayContaining(triggers));
-      for (const action of role.actions) {
-        expect(action).not.toContain("*");
-        expect(action.endsWith("/read") || triggers.includes(action), action).toBe(true);
-        expect(action).toMatch(/^Microsoft\.(RecoveryServices|DataProtection)\//);
-      }
-      expect(new Set(role.actions).size).toBe(role.actions.length);
-      const docs = await readFile(path.join(ROOT, "README.md"), "utf8");
-      for (const action of role.actions) expect(docs, action).toContain(action);
     });
   });
 
@@ -464,13 +439,45 @@ describe.skipIf(skip)("infra/, compiled with the pinned Bicep CLI", () => {
       expect(deploy(template("main.json"), values, HOST).length).toBeGreaterThan(0);
     });
   });
+});
 
-  describe("README, Deploy section", () => {
-    it("names the roles, the deploy commands, what CI compiles and what only Azure can check", async () => {
-      const docs = await readFile(path.join(ROOT, "README.md"), "utf8");
-      for (const text of [ROLE.backupOperator, ROLE.reader, "azd up", "az deployment sub create", "npm run check:bicep", "what-if", "x-functions-key", "management-group.bicep"]) {
-        expect(docs, text).toContain(text);
-      }
-    });
+// What needs no compiler runs everywhere, a laptop without dotnet included.
+describe("infra/, as written", () => {
+  it("is deployed by azd as the service `api`, built from the repository root", async () => {
+    const yaml = await readFile(path.join(ROOT, "azure.yaml"), "utf8");
+    expect(yaml).toMatch(/^services:\n {2}api:\n {4}project: \.\n {4}language: (ts|js)\n {4}host: function$/m);
+    expect(yaml).toMatch(/^ {2}path: infra$/m);
+  });
+
+  it("no .bicep file reads a key, builds a connection string or names another role", async () => {
+    for (const file of await findBicepFiles([INFRA])) {
+      const source = readFileSync(file, "utf8");
+      expect(source, file).not.toMatch(KEYS);
+      for (const guid of guidsIn(source)) expect(ALLOWED_ROLES.has(guid), `${file}: ${guid}`).toBe(true);
+    }
+  });
+
+  it("the custom role holds only the trigger actions and reads, and the README lists each", async () => {
+    const role = JSON.parse(await readFile(path.join(INFRA, "modules", "retry-operator-role.json"), "utf8")) as { actions: string[] };
+    const triggers = [
+      "Microsoft.RecoveryServices/Vaults/backupFabrics/protectionContainers/protectedItems/backup/action",
+      "Microsoft.DataProtection/backupVaults/backupInstances/backup/action",
+    ];
+    expect(role.actions).toEqual(expect.arrayContaining(triggers));
+    for (const action of role.actions) {
+      expect(action).not.toContain("*");
+      expect(action.endsWith("/read") || triggers.includes(action), action).toBe(true);
+      expect(action).toMatch(/^Microsoft\.(RecoveryServices|DataProtection)\//);
+    }
+    expect(new Set(role.actions).size).toBe(role.actions.length);
+    const docs = await readFile(path.join(ROOT, "README.md"), "utf8");
+    for (const action of role.actions) expect(docs, action).toContain(action);
+  });
+
+  it("names the roles, the deploy commands, what CI compiles and what only Azure can check", async () => {
+    const docs = await readFile(path.join(ROOT, "README.md"), "utf8");
+    for (const text of [ROLE.backupOperator, ROLE.reader, "azd up", "az deployment sub create", "npm run check:bicep", "what-if", "x-functions-key", "management-group.bicep"]) {
+      expect(docs, text).toContain(text);
+    }
   });
 });
