@@ -1,4 +1,4 @@
-// The Bicep compiler at the version pinned in scripts/bicep-cli.csproj, restored from NuGet once into
+// The Bicep compiler at the version pinned in infra/bicep-cli.csproj, restored from NuGet once into
 // node_modules/.cache/bicep-cli, and what it says. check:bicep and the infra tests share it, so both compile with
 // the same binary. Nothing else is downloaded: `dotnet restore` fetches that one package.
 import { spawnSync } from "node:child_process";
@@ -8,7 +8,7 @@ import path from "node:path";
 import { withoutHosts } from "./audit.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-const RESTORE_PROJECT = path.join(ROOT, "scripts", "bicep-cli.csproj");
+const RESTORE_PROJECT = path.join(ROOT, "infra", "bicep-cli.csproj");
 const PACKAGE = "Azure.Bicep.CommandLine.linux-x64";
 
 export type BicepCli = { kind: "ready"; binary: string; version: string } | { kind: "unavailable"; reason: string };
@@ -22,7 +22,7 @@ export type Compilation = { diagnostics: Diagnostic[]; otherOutput: string[]; te
 /** The exact version in the restore project's PackageDownload. */
 export function pinnedVersion(): string {
   const match = /<PackageDownload Include="Azure\.Bicep\.CommandLine\.linux-x64" Version="\[([0-9][^\]]*)\]"/.exec(readFileSync(RESTORE_PROJECT, "utf8"));
-  if (match?.[1] === undefined) throw new Error(`scripts/bicep-cli.csproj must pin one exact version of ${PACKAGE}: Version="[x.y.z]"`);
+  if (match?.[1] === undefined) throw new Error(`infra/bicep-cli.csproj must pin one exact version of ${PACKAGE}: Version="[x.y.z]"`);
   return match[1];
 }
 
@@ -71,7 +71,7 @@ function restore(dotnet: string, packages: string): string | undefined {
     if (result.error !== undefined) throw result.error;
     if (result.status !== 0) {
       const said = withoutHosts(`${result.stdout}${result.stderr}`).trim();
-      throw new Error(`dotnet restore scripts/bicep-cli.csproj failed (exit code ${result.status ?? "none"}); it restores ${PACKAGE} ${pinnedVersion()}:\n${said}`);
+      throw new Error(`dotnet restore infra/bicep-cli.csproj failed (exit code ${result.status ?? "none"}); it restores ${PACKAGE} ${pinnedVersion()}:\n${said}`);
     }
     return undefined;
   } finally {

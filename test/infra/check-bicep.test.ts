@@ -74,7 +74,7 @@ function diagnosticsIn(folder: string): { file: string; line: number; column: nu
 }
 
 describe("the Bicep CLI", () => {
-  it("is pinned to one exact version in scripts/bicep-cli.csproj", () => {
+  it("is pinned to one exact version in infra/bicep-cli.csproj", () => {
     expect(pinnedVersion()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
