@@ -136,9 +136,10 @@ module userIdentity 'modules/identity.bicep' = if (useUserAssignedIdentity) {
   }
 }
 
-var userIdentityId = useUserAssignedIdentity ? userIdentity.outputs.id : ''
-var userIdentityClientId = useUserAssignedIdentity ? userIdentity.outputs.clientId : ''
-var userIdentityPrincipalId = useUserAssignedIdentity ? userIdentity.outputs.principalId : ''
+// The identity module is conditional: its outputs are read only when it deploys, and are empty otherwise.
+var userIdentityId = userIdentity.?outputs.id ?? ''
+var userIdentityClientId = userIdentity.?outputs.clientId ?? ''
+var userIdentityPrincipalId = userIdentity.?outputs.principalId ?? ''
 
 // Every setting of the app (DESIGN.md, "Settings"), as app settings. Change them here, not in the portal:
 // each provision writes the whole list again.
