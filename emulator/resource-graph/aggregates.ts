@@ -72,10 +72,11 @@ function summing(call: AggregateCall, average: boolean, withPredicate: boolean):
       s.sum += v;
       s.n += 1;
     },
+    // Over no values sum is 0 and avg NaN (summarize page, "Default values of aggregations").
     result: (state) => {
       const s = state as { sum: number; n: number };
-      if (s.n === 0) return [null];
-      return [average ? s.sum / s.n : integral ? Math.trunc(s.sum) : s.sum];
+      if (average) return [s.n === 0 ? Number.NaN : s.sum / s.n];
+      return [integral ? Math.trunc(s.sum) : s.sum];
     },
   };
 }
@@ -112,6 +113,7 @@ function distinctCount(call: AggregateCall): Aggregator {
 
 const MAX_ARRAY = 1_048_576;
 
+/** make_list / make_set ignore nulls; make_set takes an array's elements (make-set page, "Set from array column"). */
 function collect(call: AggregateCall, unique: boolean): Aggregator {
   const value = arg(call, 0);
   const limit = call.args.length > 1 ? (toReal(arg(call, 1).eval([]), arg(call, 1).type) ?? MAX_ARRAY) : MAX_ARRAY;
@@ -123,12 +125,16 @@ function collect(call: AggregateCall, unique: boolean): Aggregator {
       if (s.items.length >= limit) return;
       const v = toDynamic(value.eval(row), value.type);
       if (v === null) return;
-      if (unique) {
-        const key = keyOf(v);
-        if (s.seen.has(key)) return;
-        s.seen.add(key);
+      if (!unique) {
+        s.items.push(v);
+        return;
       }
-      s.items.push(v);
+      for (const item of Array.isArray(v) ? v : [v]) {
+        const key = keyOf(item);
+        if (s.seen.has(key) || s.items.length >= limit) continue;
+        s.seen.add(key);
+        s.items.push(item);
+      }
     },
     result: (state) => [(state as { items: Json[] }).items],
   };
@@ -201,7 +207,7 @@ function takeAny(call: AggregateCall): Aggregator {
 }
 
 const AGGREGATES: Readonly<Record<string, AggregateCompiler>> = {
-  count: (call) => (call.args.length === 0 ? counter() : counter(((e) => (row: Row) => e.eval(row) !== null)(arg(call, 0)))),
+  count: (call) => (call.args.length === 0 ? counter() : call.ctx.source.refuse(call.node, "`count(expr)` is not implemented by the emulator's Resource Graph; use count() or countif(predicate)")),
   countif: (call) => counter(predicate(arg(call, 0))),
   sum: (call) => summing(call, false, false),
   sumif: (call) => summing(call, false, true),

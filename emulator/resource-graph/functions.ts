@@ -57,6 +57,8 @@ const stringOf = (e: Expr): ((row: Row) => string) => (row) => toStr(e.eval(row)
 function parseJson(v: Value, t: KType): Value {
   if (t !== "string" && t !== "dynamic") return toDynamic(v, t);
   if (typeof v !== "string") return v;
+  // An empty string is null (isnull page: isnull(parse_json("")) is true).
+  if (v.trim() === "") return null;
   try {
     return JSON.parse(v) as Json;
   } catch {
@@ -250,6 +252,7 @@ const FUNCTIONS: Readonly<Record<string, FunctionCompiler>> = {
   totimespan: unary(toTimespan),
   todynamic: unary(parseJson),
   parse_json: unary(parseJson),
+  parsejson: unary(parseJson),
   tolower: unary((v, t) => toStr(v, t).toLowerCase()),
   toupper: unary((v, t) => toStr(v, t).toUpperCase()),
   strlen: unary((v, t) => [...toStr(v, t)].length),

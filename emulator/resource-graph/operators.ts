@@ -30,6 +30,8 @@ export interface Plan {
   /** take / limit: Resource Graph does not page such a result. */
   truncating: boolean;
   run(tables: Tables): Row[];
+  /** An innerunique join: a later filter on its left columns applies before the left side is de-duplicated. */
+  leftFilter?: { width: number; apply(keep: (row: Row) => boolean): Plan };
 }
 
 /** A cell's empty value: strings have no null in Kusto. */
@@ -84,12 +86,28 @@ function refuseParameters(op: KNode, allowed: readonly string[], ctx: Ctx): void
 // where, extend, project, project-away
 
 function where(op: KNode, input: Plan, ctx: Ctx): Plan {
-  const condition = compileScalar(op.Condition!, scopeOf(input.columns), ctx);
+  const scope = scopeOf(input.columns);
+  const condition = compileScalar(op.Condition!, scope, ctx);
   const test = condition.eval;
   const type = condition.type;
   // Rows whose predicate is null are dropped (null-values page, "Null values and the where operator").
   const keep = type === "bool" ? (row: Row) => test(row) === true : (row: Row) => toBool(test(row), type) === true;
+  // Kusto pushes a filter after an innerunique join to the left side when it reads only left columns, so it
+  // applies before the de-duplication (join-innerunique page, the `where value == "val1.2"` example).
+  const push = input.leftFilter;
+  if (push !== undefined && columnsRead(op.Condition!, scope).every((i) => i < push.width)) return push.apply(keep);
   return named(input, input.columns, (tables) => input.run(tables).filter(keep));
+}
+
+/** The input columns an expression reads. */
+function columnsRead(node: KNode, scope: Scope): number[] {
+  const read: number[] = [];
+  const visit = (n: KNode) => {
+    if (kindOf(n) !== "NameReference" || n.ReferencedSymbol === null || n.ReferencedSymbol === undefined || symbolKindOf(n.ReferencedSymbol) !== "Column") return;
+    read.push(scope.index.get(n.ReferencedSymbol.Name ?? "") ?? Number.POSITIVE_INFINITY);
+  };
+  node.WalkNodes(visit);
+  return read;
 }
 
 /** The column each bare (unnamed) expression fills: the binder appends new columns in the order they are written. */
@@ -331,10 +349,10 @@ function join(op: KNode, input: Plan, ctx: Ctx): Plan {
   const leftEmpty = input.columns.map((c) => emptyOf(c.type));
   const rightEmpty = right.columns.map((c) => emptyOf(c.type));
   const tables = new Set([...input.tables, ...right.tables]);
-  return {
+  const build = (left: Plan): Plan => ({
     columns: output,
     tables,
-    truncating: input.truncating || right.truncating,
+    truncating: left.truncating || right.truncating,
     run: (data) => {
       const rightRows = right.run(data);
       const hashed = new Map<string, Row[]>();
@@ -345,7 +363,7 @@ function join(op: KNode, input: Plan, ctx: Ctx): Plan {
         if (list === undefined) hashed.set(key, [row]);
         else list.push(row);
       }
-      let leftRows = input.run(data);
+      let leftRows = left.run(data);
       if (kind === "innerunique") {
         const seen = new Set<string>();
         leftRows = leftRows.filter((row) => {
@@ -372,25 +390,48 @@ function join(op: KNode, input: Plan, ctx: Ctx): Plan {
       if (matched !== undefined) for (const row of rightRows) if (!matched.has(row)) out.push([...leftEmpty, ...row]);
       return out;
     },
-  };
+    ...(kind === "innerunique"
+      ? { leftFilter: { width: left.columns.length, apply: (keep: (row: Row) => boolean) => build({ ...left, run: (data: Tables) => left.run(data).filter(keep) }) } }
+      : {}),
+  });
+  return build(input);
 }
 
 // ---------------------------------------------------------------------------------------------
 // union
 
-/** union: rows of every leg, columns matched by name; same-named columns of different types become name_type. */
+/**
+ * union: the rows of every leg, columns matched by name; a name that occurs with several types becomes one column
+ * per type, suffixed `_type` (and de-duplicated with a number), as the binder names them (union-operator page,
+ * "Source columns types mismatch"). `withsource=` names the table each row came from.
+ */
 function union(op: KNode, input: Plan | undefined, ctx: Ctx): Plan {
-  refuseParameters(op, ["kind"], ctx);
+  refuseParameters(op, ["kind", "withsource"], ctx);
   const output = outputOf(op);
-  const legs = [...(input === undefined ? [] : [input]), ...elements(op.Expressions).map((e) => compileTabular(e, ctx))];
-  const typeName = (t: KType) => (t === "real" ? "real" : t);
-  const maps = legs.map((leg) =>
-    output.map((c) => {
-      const exact = leg.columns.findIndex((l) => l.name === c.name);
-      if (exact >= 0) return exact;
-      return leg.columns.findIndex((l) => `${l.name}_${typeName(l.type)}` === c.name);
-    }),
-  );
+  const legNodes = elements(op.Expressions);
+  const legs = [...(input === undefined ? [] : [input]), ...legNodes.map((e) => compileTabular(e, ctx))];
+  const source = parameter(op, "withsource", ctx);
+  let labels: string[] = [];
+  if (source !== undefined) {
+    if (input !== undefined || legNodes.some((e) => kindOf(e) !== "NameReference")) return ctx.source.refuse(op, "`union withsource=` is implemented by the emulator's Resource Graph for table names only");
+    labels = legNodes.map((e) => e.ReferencedSymbol?.Name ?? "");
+  }
+  const sourceAt = source === undefined ? -1 : output.findIndex((c) => c.name === source);
+  const exact = new Set(output.filter((c) => legs.some((l) => l.columns.some((x) => x.name === c.name && x.type === c.type))).map((c) => c.name));
+  const maps = legs.map((leg) => {
+    const map = output.map(() => -1);
+    leg.columns.forEach((c, i) => {
+      const same = output.findIndex((o) => o.name === c.name && o.type === c.type);
+      if (same >= 0) {
+        map[same] = i;
+        return;
+      }
+      const renamed = new RegExp(`^${escapeRegex(c.name)}_${c.type}\\d*$`);
+      const at = output.findIndex((o, j) => map[j] === -1 && !exact.has(o.name) && renamed.test(o.name));
+      if (at >= 0) map[at] = i;
+    });
+    return map;
+  });
   const empties = output.map((c) => emptyOf(c.type));
   return {
     columns: output,
@@ -399,7 +440,7 @@ function union(op: KNode, input: Plan | undefined, ctx: Ctx): Plan {
     run: (data) =>
       legs.flatMap((leg, i) => {
         const map = maps[i]!;
-        return leg.run(data).map((row) => map.map((at, j) => (at >= 0 ? row[at]! : empties[j]!)));
+        return leg.run(data).map((row) => map.map((at, j) => (j === sourceAt ? labels[i]! : at >= 0 ? row[at]! : empties[j]!)));
       }),
   };
 }
@@ -503,8 +544,11 @@ function parse(op: KNode, input: Plan, ctx: Ctx): Plan {
       const type = kind === "NameDeclaration" ? "string" : ktype(ctx.source.textOf(part.Type!).trim());
       const group = `c${captures.length}`;
       captures.push({ name, type });
-      const strict = mode === "simple" && (type === "long" || type === "int") ? "-?\\d+" : mode === "simple" && type === "real" ? "-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?" : lazy ? ".*?" : ".*";
-      pattern += `(?<${group}>${strict})`;
+      const any = lazy ? ".*?" : ".*";
+      const typed = type === "long" || type === "int" ? "-?\\d+" : type === "real" ? "-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?" : undefined;
+      // simple: a number column matches a number or fails the row; relaxed: a number if there is one, else any text (then null).
+      const body = typed === undefined || mode === "regex" ? any : mode === "simple" ? typed : `${typed}|${any}`;
+      pattern += `(?<${group}>${body})`;
     } else {
       return ctx.source.refuse(part, `\`${ctx.source.textOf(part)}\` in a parse pattern is not implemented by the emulator's Resource Graph`);
     }
@@ -596,7 +640,11 @@ function comparator(keys: SortKey[]): (a: Value[], b: Value[]) => number {
       const xNull = x === null || (typeof x === "number" && Number.isNaN(x));
       const yNull = y === null || (typeof y === "number" && Number.isNaN(y));
       if (xNull || yNull) {
-        if (xNull && yNull) continue;
+        // Null and NaN stay together; between them, null is at the very end the clause names.
+        if (xNull && yNull) {
+          if ((x === null) === (y === null)) continue;
+          return (x === null) === k.nullsFirst ? -1 : 1;
+        }
         return xNull === k.nullsFirst ? -1 : 1;
       }
       const c = k.type === "dynamic" && typeof x !== typeof y ? compareValues(toStr(x, "dynamic"), toStr(y, "dynamic")) : compareValues(x, y);

@@ -53,9 +53,17 @@ const US_PER_DAY = 86_400 * US_PER_SECOND;
 const ISO =
   /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|GMT|UTC|[+-]\d{2}:?\d{2})?$/i;
 
-/** ISO 8601 and the sortable formats exactly; RFC 822 / 850 through the platform's parser, read as UTC. */
+/** M/d/yyyy [H:mm[:ss[.f]]], which the parse page's examples read as datetimes (02/17/2016 08:40:01). */
+const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
+
+/** ISO 8601, the sortable and US formats exactly; RFC 822 / 850 through the platform's parser, read as UTC. */
 export function parseDatetime(text: string): number | null {
   const s = text.trim();
+  const us = US_DATE.exec(s);
+  if (us !== null) {
+    const [, mo, d, y, h = "0", mi = "0", sec = "0", frac = ""] = us;
+    return parseDatetime(`${y}-${mo}-${d}T${h}:${mi}:${sec}${frac === "" ? "" : `.${frac}`}Z`);
+  }
   const m = ISO.exec(s);
   if (m !== null) {
     const [, y, mo, d, h = "0", mi = "0", sec = "0", frac = "", zone = "Z"] = m;
