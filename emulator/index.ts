@@ -16,7 +16,7 @@ import { makeCertificate } from "./tls.ts";
 import { TokenStore } from "./tokens.ts";
 import type { Emulator, EmulatorOptions, ItemSeed } from "./types.ts";
 export { dpJob, rsJob } from "./jobs.ts";
-export type { DpJobError, DpJobSpec, DpJobStatus, JobRecord, RsJobError, RsJobSpec, RsJobStatus, UserTriggeredForm } from "./jobs.ts";
+export type { DpJobSpec, JobRecord, RsJobSpec } from "./jobs.ts";
 
 export type {
   BusyForm,

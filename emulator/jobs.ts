@@ -29,21 +29,21 @@ export interface JobRecord {
   extendedLocation: null;
 }
 
-export const RS_JOB_TYPE = "microsoft.recoveryservices/vaults/backupjobs";
-export const DP_JOB_TYPE = "microsoft.dataprotection/backupvaults/backupjobs";
-export const EMULATOR_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const RS_JOB_TYPE = "microsoft.recoveryservices/vaults/backupjobs";
+const DP_JOB_TYPE = "microsoft.dataprotection/backupvaults/backupjobs";
+const EMULATOR_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 /**
  * How a record says who started the job: "string" ("true"/"false", as ARG holds it and the docs' queries compare it),
  * "boolean" (the REST models' form), or "absent" (AzureWorkloadJob has no isUserTriggered in its REST model, and
  * nobody has confirmed that ARG adds one).
  */
-export type UserTriggeredForm = "string" | "boolean" | "absent";
+type UserTriggeredForm = "string" | "boolean" | "absent";
 
-export type RsJobStatus = "InProgress" | "Completed" | "CompletedWithWarnings" | "Failed" | "Cancelled" | "Cancelling";
-export type DpJobStatus = "Started" | "InProgress" | "Succeeded" | "Completed" | "CompletedWithWarnings" | "Failed" | "Cancelled" | "Cancelling" | "Paused";
+type RsJobStatus = "InProgress" | "Completed" | "CompletedWithWarnings" | "Failed" | "Cancelled" | "Cancelling";
+type DpJobStatus = "Started" | "InProgress" | "Succeeded" | "Completed" | "CompletedWithWarnings" | "Failed" | "Cancelled" | "Cancelling" | "Paused";
 
-export interface RsJobError {
+interface RsJobError {
   /** The numeric errorCode, e.g. 510008 (default 100000, an unnamed internal error). */
   code?: number;
   /** The symbolic code, e.g. "UserErrorGuestAgentStatusUnavailable"; Azure Files errors have none. */
@@ -76,7 +76,7 @@ export interface RsJobSpec {
   location?: string;
 }
 
-export interface DpJobError {
+interface DpJobError {
   code: string;
   message?: string;
   isRetryable?: boolean;

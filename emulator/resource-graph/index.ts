@@ -10,10 +10,9 @@ import { toJson } from "./values.ts";
 import type { Json, Row, Value } from "./values.ts";
 
 export { QueryRefusal } from "./errors.ts";
-export { RecordTable } from "./table.ts";
 
 /** The standard columns of Resource Graph's resource tables, in the order the portal lists them. */
-export const ARG_COLUMNS = [
+const ARG_COLUMNS = [
   { name: "id", type: "string" },
   { name: "name", type: "string" },
   { name: "type", type: "string" },

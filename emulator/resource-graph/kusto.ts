@@ -6,12 +6,12 @@ import { createRequire } from "node:module";
  * Only the part of its (Bridge.NET) surface the evaluator reads is typed here.
  */
 
-export interface KList<T> {
+interface KList<T> {
   readonly Count: number;
   getItem(index: number): T;
 }
 
-export interface KSymbol {
+interface KSymbol {
   readonly Name: string | null;
   readonly Kind: number;
   /** Tables and tuples: their columns. */
@@ -20,7 +20,7 @@ export interface KSymbol {
   readonly Type?: KSymbol | null;
 }
 
-export interface KToken {
+interface KToken {
   readonly Text: string | null;
   readonly Kind: number;
 }
@@ -87,7 +87,7 @@ interface KDiagnostic {
   readonly Length: number;
 }
 
-export interface KCode {
+interface KCode {
   readonly Syntax: KNode;
   GetDiagnostics(): KList<KDiagnostic>;
 }
@@ -158,7 +158,7 @@ export function columnsOf(type: KSymbol | null | undefined): ColumnSchema[] {
   return items(type?.Columns).map((c) => ({ name: c.Name ?? "", type: c.Type?.Name ?? "dynamic" }));
 }
 
-export interface Diagnostic {
+interface Diagnostic {
   code: string;
   message: string;
   start: number;

@@ -23,10 +23,8 @@ export interface Tables {
   rows(table: string): Row[];
 }
 
-export interface Plan {
+interface Plan {
   columns: Column[];
-  /** Tables the plan reads (for Resource Graph's cross-table join limit). */
-  tables: ReadonlySet<string>;
   /** take / limit: Resource Graph does not page such a result. */
   truncating: boolean;
   run(tables: Tables): Row[];
@@ -46,7 +44,7 @@ export function compileTabular(node: KNode, ctx: Ctx): Plan {
   if (kind === "ParenthesizedExpression") return compileTabular(node.Expression!, ctx);
   if (kind === "NameReference" && node.ReferencedSymbol !== null && node.ReferencedSymbol !== undefined && symbolKindOf(node.ReferencedSymbol) === "Table") {
     const name = node.ReferencedSymbol.Name ?? "";
-    return { columns: typedColumns(columnsOf(node.ReferencedSymbol)), tables: new Set([name]), truncating: false, run: (tables) => tables.rows(name) };
+    return { columns: typedColumns(columnsOf(node.ReferencedSymbol)), truncating: false, run: (tables) => tables.rows(name) };
   }
   if (kind === "UnionOperator") return union(node, undefined, ctx);
   return ctx.source.refuse(node, `\`${ctx.source.textOf(node).slice(0, 60)}\` is not a table or a tabular expression the emulator's Resource Graph runs`);
@@ -61,7 +59,7 @@ function compileOperator(op: KNode, input: Plan, ctx: Ctx): Plan {
 }
 
 const outputOf = (op: KNode): Column[] => typedColumns(columnsOf(op.ResultType));
-const named = (input: Plan, columns: Column[], run: (tables: Tables) => Row[]): Plan => ({ columns, tables: input.tables, truncating: input.truncating, run });
+const named = (input: Plan, columns: Column[], run: (tables: Tables) => Row[]): Plan => ({ columns, truncating: input.truncating, run });
 
 /** `name = expr` and bare expressions alike: the expression, and the name written (if any). */
 function unname(node: KNode): { expr: KNode; name?: string } {
@@ -348,10 +346,8 @@ function join(op: KNode, input: Plan, ctx: Ctx): Plan {
   const rightKey = keyReader(rightKeys);
   const leftEmpty = input.columns.map((c) => emptyOf(c.type));
   const rightEmpty = right.columns.map((c) => emptyOf(c.type));
-  const tables = new Set([...input.tables, ...right.tables]);
   const build = (left: Plan): Plan => ({
     columns: output,
-    tables,
     truncating: left.truncating || right.truncating,
     run: (data) => {
       const rightRows = right.run(data);
@@ -435,7 +431,6 @@ function union(op: KNode, input: Plan | undefined, ctx: Ctx): Plan {
   const empties = output.map((c) => emptyOf(c.type));
   return {
     columns: output,
-    tables: new Set(legs.flatMap((l) => [...l.tables])),
     truncating: legs.some((l) => l.truncating),
     run: (data) =>
       legs.flatMap((leg, i) => {

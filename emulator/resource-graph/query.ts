@@ -13,7 +13,7 @@ import type { Row } from "./values.ts";
  * mv-expand and union limits), bound by Kusto's binder against the declared tables, then compiled once.
  */
 
-export interface CompiledQuery {
+interface CompiledQuery {
   columns: Column[];
   /** The query uses take / limit: Resource Graph answers it unpaged. */
   truncating: boolean;
@@ -50,7 +50,7 @@ const FOREIGN_SOURCES: Readonly<Record<string, string>> = {
   MaterializedViewCombineExpression: "materialized_view",
 };
 
-export const ARG_LIMITS = { joins: 3, mvExpands: 2, unionLegs: 3, mvExpandRows: 400 } as const;
+const ARG_LIMITS = { joins: 3, mvExpands: 2, unionLegs: 3, mvExpandRows: 400 } as const;
 const JOINABLE_ACROSS = new Set(["resources", "resourcecontainers"]);
 
 const KS_LEADING_OPERATOR = "KS174";

@@ -5,7 +5,7 @@
  * differently (flags set mid-pattern, class set operations, `\b{start}`, ...) is refused, never approximated.
  */
 
-export class RegexUnsupported extends Error {}
+class RegexUnsupported extends Error {}
 
 const POSIX: Readonly<Record<string, string>> = {
   alnum: "0-9A-Za-z",
@@ -44,7 +44,7 @@ export function kustoRegex(pattern: string, extraFlags = ""): RegExp {
 }
 
 /** Kusto flags (i, m, s, U) to a JavaScript source and flags. */
-export function translate(pattern: string, extraFlags = ""): { source: string; flags: string } {
+function translate(pattern: string, extraFlags = ""): { source: string; flags: string } {
   let rest = pattern;
   const wanted = new Set(extraFlags.split(""));
   const leading = /^\(\?([a-zA-Z]+)\)/.exec(rest);

@@ -134,7 +134,7 @@ function jsonOf(node: KNode, scope: Scope, ctx: Ctx): Json {
 }
 
 /** A Kusto string literal's value: '...' or "..." with backslash escapes, @'...' / @"..." verbatim. */
-export function unquote(token: string): string {
+function unquote(token: string): string {
   const verbatim = token.startsWith("@");
   const body = verbatim ? token.slice(1) : token;
   const quote = body[0];
@@ -160,12 +160,12 @@ function nameReference(node: KNode, scope: Scope, ctx: Ctx): Expr {
   return { type, eval: (row) => row[at]!, constant: false };
 }
 
-export function member(value: Value, key: string): Value {
+function member(value: Value, key: string): Value {
   return isObject(value) && Object.hasOwn(value, key) ? value[key]! : null;
 }
 
 /** arr[i] (negative counts from the end), bag["key"]; anything else is null. */
-export function element(value: Value, key: Value): Value {
+function element(value: Value, key: Value): Value {
   if (Array.isArray(value) && typeof key === "number") {
     const i = Math.trunc(key) < 0 ? value.length + Math.trunc(key) : Math.trunc(key);
     return value[i] ?? null;
@@ -396,22 +396,22 @@ function inList(node: KNode, scope: Scope, ctx: Ctx): Expr {
   const left = compileScalar(child(node.Left, ctx, node), scope, ctx);
   const items = listOf(node, scope, ctx);
   const keyFor = (v: Value) => (insensitive && typeof v === "string" ? keyOf(v.toLowerCase()) : keyOf(v));
-  const keysOf = (values: Value[], types: KType[]) => {
+  const types = items.map((e) => e.type);
+  const keysOf = (values: Value[]) => {
     const keys = new Set<string>();
     values.forEach((v, i) => {
       if (Array.isArray(v) && types[i] === "dynamic") for (const e of v) keys.add(keyFor(e));
-      else keys.add(keyFor(types[i] === "datetime" || types[i] === "timespan" ? v : v));
+      else keys.add(keyFor(v));
     });
     return keys;
   };
-  const types = items.map((e) => e.type);
   const leftKey = (row: Row): string | undefined => {
     const v = left.eval(row);
     return v === null ? undefined : keyFor(v);
   };
   // The in-list behaves as an OR of equalities: null in (...) is false, null !in (...) is true (null-values page).
   if (items.every((e) => e.constant)) {
-    const keys = keysOf(items.map((e) => e.eval([])), types);
+    const keys = keysOf(items.map((e) => e.eval([])));
     return folded("bool", (row) => {
       const k = leftKey(row);
       return k === undefined ? negate : keys.has(k) !== negate;
@@ -421,7 +421,7 @@ function inList(node: KNode, scope: Scope, ctx: Ctx): Expr {
     type: "bool",
     eval: (row) => {
       const k = leftKey(row);
-      return k === undefined ? negate : keysOf(items.map((e) => e.eval(row)), types).has(k) !== negate;
+      return k === undefined ? negate : keysOf(items.map((e) => e.eval(row))).has(k) !== negate;
     },
     constant: false,
   };

@@ -1,14 +1,9 @@
 import type { JobRecord } from "../jobs.ts";
 
-/** Records of one Resource Graph table, by id (case-insensitive, as ARM ids are); the version counts changes. */
+/** Records of one Resource Graph table, by id (case-insensitive, as ARM ids are). */
 export class RecordTable {
   private readonly records: JobRecord[] = [];
   private readonly byId = new Map<string, number>();
-  private changes = 0;
-
-  get version(): number {
-    return this.changes;
-  }
 
   /** Adds the record, or replaces the one with the same id. */
   upsert(record: JobRecord): void {
@@ -20,7 +15,6 @@ export class RecordTable {
     } else {
       this.records[at] = record;
     }
-    this.changes += 1;
   }
 
   get(id: string): JobRecord | undefined {
@@ -35,6 +29,5 @@ export class RecordTable {
   clear(): void {
     this.records.length = 0;
     this.byId.clear();
-    this.changes += 1;
   }
 }

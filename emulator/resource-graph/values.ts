@@ -85,7 +85,7 @@ function zoneOffsetMinutes(zone: string): number {
 }
 
 /** ISO 8601 with seven fractional digits, as Kusto writes a datetime: 2017-01-01T00:00:00.0000000Z. */
-export function formatDatetime(us: number): string {
+function formatDatetime(us: number): string {
   const whole = Math.floor(us / US_PER_MS);
   const micros = Math.floor(us - whole * US_PER_MS);
   const iso = new Date(whole).toISOString();
@@ -93,7 +93,7 @@ export function formatDatetime(us: number): string {
 }
 
 /** [-][d.]hh:mm:ss[.fffffff], as Kusto writes a timespan. */
-export function formatTimespan(us: number): string {
+function formatTimespan(us: number): string {
   const sign = us < 0 ? "-" : "";
   let rest = Math.abs(us);
   const days = Math.floor(rest / US_PER_DAY);
@@ -153,8 +153,6 @@ export function parseTimespan(text: string): number | null {
   }
   return /^[+-]?\d+(?:\.\d+)?$/.test(s) ? Number(s) * US_PER_DAY : null;
 }
-
-export const TIME = { US_PER_MS, US_PER_SECOND, US_PER_DAY };
 
 // ---------------------------------------------------------------------------------------------
 // Conversions (https://learn.microsoft.com/kusto/query/tostring-function and its siblings)
@@ -319,6 +317,3 @@ export function compareValues(a: Value, b: Value): number {
   const y = JSON.stringify(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
-
-/** Kusto's null test: strings are never null (use isempty), everything else can be. */
-export const isNullValue = (v: Value): boolean => v === null;

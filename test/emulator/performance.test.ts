@@ -6,7 +6,7 @@ import path from "node:path";
 import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { describe, expect, it } from "vitest";
 import { rsJob } from "../../emulator/index.ts";
-import type { JobRecord } from "../../emulator/index.ts";
+import type { JobRecord, RsJobSpec } from "../../emulator/index.ts";
 import { items, SUBS, useHarness } from "../support/harness.ts";
 
 const h = useHarness({}, (harness) => harness.emulator.configure({ argQuota: false }));
@@ -22,7 +22,7 @@ function estate(): JobRecord[] {
   const jobs: JobRecord[] = [];
   for (let i = 0; i < ITEMS; i += 1) {
     const itemId = items.vm([SUBS.a, SUBS.b, SUBS.c][i % 3]!, `vm-${String(i).padStart(5, "0")}`);
-    const job = (hoursAgo: number, over: Partial<Parameters<typeof rsJob>[0]> = {}) => rsJob({ itemId, startTime: at(hoursAgo), ...over });
+    const job = (hoursAgo: number, over: Partial<RsJobSpec> = {}) => rsJob({ itemId, startTime: at(hoursAgo), ...over });
     if (i % 3 === 0) jobs.push(job(20, { status: "Completed" }), job(10, { status: "Completed" }), job(8, { status: "Completed" }), job(3));
     else if (i % 3 === 1) jobs.push(job(9), job(7, { userTriggered: true }), job(5, { userTriggered: true }), job(3, { userTriggered: true }));
     else jobs.push(job(15, { status: "Completed" }), job(12, { status: "Completed" }), job(9), job(1, { status: "InProgress", userTriggered: true }));

@@ -6,7 +6,7 @@ import path from "node:path";
 import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { describe, expect, it } from "vitest";
 import { dpJob, rsJob } from "../../emulator/index.ts";
-import type { JobRecord } from "../../emulator/index.ts";
+import type { DpJobSpec, JobRecord, RsJobSpec } from "../../emulator/index.ts";
 import { items, SUBS, useHarness } from "../support/harness.ts";
 
 const FIXTURES = path.resolve("test/emulator/fixtures");
@@ -26,7 +26,7 @@ async function rule(name: "recovery-services" | "backup-vault", history: JobReco
 const vm = items.vm(SUBS.a, "vm-web-01");
 const sql = items.sql(SUBS.a, "sales");
 const files = items.files(SUBS.a, "finance");
-const vmJob = (n: number, hoursAgo: number, over: Partial<Parameters<typeof rsJob>[0]> = {}) => rsJob({ itemId: vm, jobId: guid(n), startTime: at(hoursAgo), ...over });
+const vmJob = (n: number, hoursAgo: number, over: Partial<RsJobSpec> = {}) => rsJob({ itemId: vm, jobId: guid(n), startTime: at(hoursAgo), ...over });
 const jobId = (itemId: string, n: number) => `${itemId.split("/").slice(0, 9).join("/")}/backupJobs/${guid(n)}`;
 
 describe("recovery-services.kql over job histories", () => {
@@ -82,7 +82,7 @@ describe("recovery-services.kql over job histories", () => {
 
 describe("backup-vault.kql over job histories", () => {
   const disk = items.dp(SUBS.a, "disk-data-01-6b1f3e2a-8c4d-4f5e-9a7b-1c2d3e4f5a6b");
-  const diskJob = (n: number, hoursAgo: number, over: Partial<Parameters<typeof dpJob>[0]> = {}) => dpJob({ itemId: disk, jobId: guid(n), startTime: at(hoursAgo), ruleName: "BackupHourly", retentionTag: "Default", ...over });
+  const diskJob = (n: number, hoursAgo: number, over: Partial<DpJobSpec> = {}) => dpJob({ itemId: disk, jobId: guid(n), startTime: at(hoursAgo), ruleName: "BackupHourly", retentionTag: "Default", ...over });
 
   it("the latest backup failed: one row with the failed job's rule and retention tag", async () => {
     const rows = await rule("backup-vault", [diskJob(1, 6, { status: "Succeeded" }), diskJob(2, 2, { error: { code: "UserErrorMaxConcurrentOperationLimitReached", message: "Operation limit reached.", isRetryable: true } })]);
