@@ -81,8 +81,7 @@ function answer(state: State, input: ArgInput): Reply {
     try {
       ({ snapshot, result: evaluated } = state.graph.evaluate(request.query, (records) => inScope(state, records, request.subscriptions)));
     } catch (error) {
-      if (error instanceof QueryRefusal) return { status: 400, body: refusalBody(error) };
-      throw error;
+      return { status: 400, body: refusalBody(error) };
     }
     input.record.evaluationMs = evaluated.evaluationMs;
   }
@@ -234,10 +233,17 @@ function argError(code: string, details: Record<string, unknown>[]): unknown {
   return { error: { code, message: supportInfo(), details } };
 }
 
-/** What the local Resource Graph answers a query it will not run: Resource Graph's shape, the construct named. */
-function refusalBody(refusal: QueryRefusal): unknown {
+/**
+ * What the local Resource Graph answers a query it will not run: Resource Graph's shape, the construct named. A
+ * failure of the evaluator itself is answered the same way, saying so, rather than with a 500 a test would misread.
+ */
+function refusalBody(error: unknown): unknown {
+  if (!(error instanceof QueryRefusal)) {
+    const message = `The emulator's Resource Graph failed to evaluate this query (${error instanceof Error ? error.message : String(error)}): a fault of the emulator, not of the query.`;
+    return argError("BadRequest", [{ code: "InvalidQuery", message }]);
+  }
   return argError("BadRequest", [
-    { code: "InvalidQuery", message: `Query is invalid: ${refusal.message}.`, line: refusal.line, characterPositionInLine: refusal.position, token: refusal.token },
+    { code: "InvalidQuery", message: `Query is invalid: ${error.message}.`, line: error.line, characterPositionInLine: error.position, token: error.token },
   ]);
 }
 
