@@ -6,7 +6,7 @@ import type { Json } from "../../../emulator/resource-graph/values.ts";
 
 export const doc = (page: string, title: string) => `${page}: ${title} (https://learn.microsoft.com/kusto/query/${page})`;
 
-export interface Input {
+interface Input {
   name: string;
   /** `Key:string, Value1:long`, as the page's datatable declares it. */
   schema: string;
