@@ -3,9 +3,11 @@ import type { Modifier } from "./faults.ts";
 import { newId } from "./http.ts";
 import type { Reply } from "./http.ts";
 import { takeArgQuota } from "./limits.ts";
+import { QueryRefusal, toObjects, toTable as evaluatedTable } from "./resource-graph/index.ts";
+import type { Evaluated } from "./resource-graph/index.ts";
 import type { QuerySeed, State } from "./state.ts";
 import type { Principal } from "./tokens.ts";
-import type { QueryMatch } from "./types.ts";
+import type { QueryMatch, RecordedRequest } from "./types.ts";
 
 export interface ArgInput {
   headers: Record<string, string>;
@@ -13,6 +15,7 @@ export interface ArgInput {
   apiVersion: string;
   principal: Principal;
   modifiers: Set<Modifier>;
+  record: RecordedRequest;
 }
 
 interface QueryRequest {
@@ -24,7 +27,11 @@ interface QueryRequest {
   resultFormat: "table" | "objectArray";
 }
 
-/** POST /providers/Microsoft.ResourceGraph/resources: seeded rows, scoped, paged with $top / $skipToken. */
+/**
+ * POST /providers/Microsoft.ResourceGraph/resources: a query that matches a seed answers the seeded rows (the canned
+ * answers tests used before the evaluator); once the emulator holds job records (addJobs), any other query is
+ * evaluated over them. Either way the rows are scoped and paged with $top / $skipToken.
+ */
 export function argReply(state: State, input: ArgInput): Reply {
   const quota = state.options.argQuota;
   let quotaHeaders: Record<string, string> = {};
@@ -52,35 +59,68 @@ function answer(state: State, input: ArgInput): Reply {
   if (seed !== undefined && "error" in seed) {
     return { status: seed.error.status ?? 400, body: seed.error.body ?? parserFailure(request.query) };
   }
-  const rows = inScope(state, seed?.rows ?? [], request.subscriptions);
   const fingerprint = fingerprintOf(request);
   let offset = request.skip;
+  let snapshot: number | undefined;
   if (request.skipToken !== undefined) {
     const decoded = decodeToken(request.skipToken, fingerprint);
     if (decoded === undefined) {
       return { status: 400, body: argError("BadRequest", [{ code: "InvalidSkipToken", message: "The $skipToken is not valid for this query and scope; send the token from the previous page of the same request." }]) };
     }
-    offset = decoded;
+    offset = decoded.offset;
+    snapshot = decoded.snapshot;
   }
   const top = request.top ?? state.options.argPageSize;
-  const page = rows.slice(offset, offset + top);
-  const more = offset + page.length < rows.length;
-  // ARG pages only when the query projects `id`; without it the result is cut with no token.
-  const pageable = page.every((row) => typeof row?.id === "string" && row.id !== "");
-  let skipToken: string | undefined = more && pageable ? encodeToken(offset + page.length, fingerprint) : undefined;
+  if (seed !== undefined || !state.graph.evaluating) {
+    const rows = inScope(state, seed?.rows ?? [], request.subscriptions);
+    const page = rows.slice(offset, offset + top);
+    return pageReply(input, request, { total: rows.length, offset, page, data: request.resultFormat === "table" ? toTable(page) : page, truncating: false, fingerprint });
+  }
+  let evaluated: Evaluated | undefined = snapshot === undefined ? undefined : state.graph.snapshot(snapshot);
+  if (evaluated === undefined) {
+    try {
+      ({ snapshot, result: evaluated } = state.graph.evaluate(request.query, (records) => inScope(state, records, request.subscriptions)));
+    } catch (error) {
+      return { status: 400, body: refusalBody(error) };
+    }
+    input.record.evaluationMs = evaluated.evaluationMs;
+  }
+  const rows = evaluated.rows.slice(offset, offset + top);
+  const page = toObjects(evaluated.columns, rows);
+  const data = request.resultFormat === "table" ? evaluatedTable(evaluated.columns, rows) : page;
+  return pageReply(input, request, { total: evaluated.rows.length, offset, page, data, truncating: evaluated.truncating, fingerprint, snapshot });
+}
+
+interface Page {
+  total: number;
+  offset: number;
+  /** The page's rows as objects (for the paging rule). */
+  page: unknown[];
+  data: unknown;
+  /** The query used take / limit. */
+  truncating: boolean;
+  fingerprint: string;
+  snapshot?: number;
+}
+
+function pageReply(input: ArgInput, request: QueryRequest, p: Page): Reply {
+  const more = p.offset + p.page.length < p.total;
+  // ARG pages only when the query projects `id` and takes no `take` / `limit`; otherwise the result is cut with no token.
+  const pageable = !p.truncating && p.page.every((row) => typeof (row as { id?: unknown } | null)?.id === "string" && (row as { id: string }).id !== "");
+  let skipToken: string | undefined = more && pageable ? encodeToken(p.offset + p.page.length, p.fingerprint, p.snapshot) : undefined;
   let truncated = more && !pageable;
   if (input.modifiers.has("argTruncated")) {
     skipToken = undefined;
     truncated = true;
   } else if (input.modifiers.has("argRepeatToken")) {
-    skipToken = request.skipToken ?? encodeToken(offset, fingerprint);
+    skipToken = request.skipToken ?? encodeToken(p.offset, p.fingerprint, p.snapshot);
   }
   const body: Record<string, unknown> = {
-    totalRecords: rows.length,
-    count: page.length,
+    totalRecords: p.total,
+    count: p.page.length,
     resultTruncated: truncated ? "true" : "false",
     facets: [],
-    data: request.resultFormat === "table" ? toTable(page) : page,
+    data: p.data,
   };
   if (skipToken !== undefined) body.$skipToken = skipToken;
   return { status: 200, body };
@@ -137,9 +177,10 @@ const ID_SUBSCRIPTION = /^\/subscriptions\/([^/]+)\//i;
  * A row with neither is always in scope; a row of a subscription denied "all" never is (RBAC trimming); management
  * groups count as the tenant.
  */
-function inScope(state: State, rows: Record<string, unknown>[], subscriptions: string[] | undefined): Record<string, unknown>[] {
+function inScope<T>(state: State, rows: readonly T[], subscriptions: string[] | undefined): T[] {
   const wanted = subscriptions === undefined ? undefined : new Set(subscriptions.map((s) => s.toLowerCase()));
-  return rows.filter((row) => {
+  return rows.filter((item) => {
+    const row = item as Record<string, unknown> | null;
     // Tests seed malformed rows (null, numbers, arrays) too: they belong to no subscription.
     if (typeof row !== "object" || row === null) return true;
     const fromId = typeof row.id === "string" ? ID_SUBSCRIPTION.exec(row.id)?.[1] : undefined;
@@ -156,14 +197,16 @@ function fingerprintOf(request: QueryRequest): string {
   return createHash("sha256").update(`${request.query}\n${scope}`).digest("hex").slice(0, 16);
 }
 
-function encodeToken(offset: number, fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint })).toString("base64");
+/** The offset, the query and scope it belongs to, and (evaluated queries) the evaluation its pages read. */
+function encodeToken(offset: number, fingerprint: string, snapshot?: number): string {
+  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint, ...(snapshot === undefined ? {} : { s: snapshot }) })).toString("base64");
 }
 
-function decodeToken(token: string, fingerprint: string): number | undefined {
+function decodeToken(token: string, fingerprint: string): { offset: number; snapshot?: number } | undefined {
   try {
-    const parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { o?: unknown; f?: unknown };
-    return parsed.f === fingerprint && Number.isInteger(parsed.o) && (parsed.o as number) >= 0 ? (parsed.o as number) : undefined;
+    const parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { o?: unknown; f?: unknown; s?: unknown };
+    if (parsed.f !== fingerprint || !Number.isInteger(parsed.o) || (parsed.o as number) < 0) return undefined;
+    return { offset: parsed.o as number, ...(Number.isInteger(parsed.s) ? { snapshot: parsed.s as number } : {}) };
   } catch {
     return undefined;
   }
@@ -188,6 +231,20 @@ function supportInfo(): string {
 /** ARG's error envelope: a top-level code with the support line, the specifics in details. */
 function argError(code: string, details: Record<string, unknown>[]): unknown {
   return { error: { code, message: supportInfo(), details } };
+}
+
+/**
+ * What the local Resource Graph answers a query it will not run: Resource Graph's shape, the construct named. A
+ * failure of the evaluator itself is answered the same way, saying so, rather than with a 500 a test would misread.
+ */
+function refusalBody(error: unknown): unknown {
+  if (!(error instanceof QueryRefusal)) {
+    const message = `The emulator's Resource Graph failed to evaluate this query (${error instanceof Error ? error.message : String(error)}): a fault of the emulator, not of the query.`;
+    return argError("BadRequest", [{ code: "InvalidQuery", message }]);
+  }
+  return argError("BadRequest", [
+    { code: "InvalidQuery", message: `Query is invalid: ${error.message}.`, line: error.line, characterPositionInLine: error.position, token: error.token },
+  ]);
 }
 
 /** What ARG answers a query that does not parse. */

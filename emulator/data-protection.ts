@@ -2,6 +2,7 @@ import { absoluteUrl, armError } from "./http.ts";
 import type { Reply } from "./http.ts";
 import { dpVaultId, idKey } from "./items.ts";
 import type { DpItem } from "./items.ts";
+import { endJob, startDpJob } from "./job-lifecycle.ts";
 import { newBackupOperation, pollOperation } from "./operations.ts";
 import type { Operation } from "./operations.ts";
 import type { BackupInput } from "./recovery-services.ts";
@@ -71,9 +72,12 @@ export function dpTrigger(input: BackupInput): Reply {
   const busy = busyOf(state, item.id);
   if (busy === "trigger409") return armError(409, "UserErrorMaxConcurrentOperationLimitReached", CONCURRENT_LIMIT_MESSAGE);
   if (input.modifiers.has("noAsyncHeaders")) return { status: 202 };
-  const conflict = busy === "operationFailed" ? { status: 409, code: "UserErrorMaxConcurrentOperationLimitReached", message: CONCURRENT_LIMIT_MESSAGE } : undefined;
+  const conflict = busy === "operationFailed" ? { status: 409, code: "UserErrorMaxConcurrentOperationLimitReached", message: CONCURRENT_LIMIT_MESSAGE, isRetryable: true, isUserError: true } : undefined;
   const op = newBackupOperation("dp", item, input.apiVersion, input.modifiers.has("neverFinishes"), conflict);
   startOperation(state, op);
+  const options = (input.body as { backupRuleOptions: { ruleName: string; triggerOption: { retentionTagOverride?: unknown } } }).backupRuleOptions;
+  const tag = options.triggerOption.retentionTagOverride;
+  startDpJob(state, op, item, options.ruleName, typeof tag === "string" && tag !== "" ? tag : undefined);
   return { status: 202, headers: asyncHeaders(state, op) };
 }
 
@@ -88,7 +92,7 @@ const operationNotFound = (id: string | undefined): Reply => armError(404, "Oper
 export function dpOperationStatus(input: BackupInput): Reply {
   const op = dpOperationOf(input.state, input.route.operationId, input.route.subscriptionId);
   if (op === undefined) return operationNotFound(input.route.operationId);
-  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"));
+  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
   const body: Record<string, unknown> = { id: statusPath(op), name: op.id, status, startTime: op.startTime };
   if (status !== "InProgress") body.endTime = op.endTime;
   if (status === "Failed" && op.failure !== undefined) body.error = { code: op.failure.code, message: op.failure.message };
@@ -100,7 +104,7 @@ export function dpOperationStatus(input: BackupInput): Reply {
 export function dpOperationResult(input: BackupInput): Reply {
   const op = dpOperationOf(input.state, input.route.operationId, input.route.subscriptionId);
   if (op === undefined) return operationNotFound(input.route.operationId);
-  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"));
+  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
   if (status === "InProgress") return { status: 202, headers: asyncHeaders(input.state, op) };
   if (status === "Failed" && op.failure !== undefined) return armError(op.failure.status, op.failure.code, op.failure.message);
   return { status: 200, body: { objectType: "OperationJobExtendedInfo", jobId: op.jobId } };

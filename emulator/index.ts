@@ -8,12 +8,15 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { idKey, itemSeedsFromRows } from "./items.ts";
+import { itemSeedsFromJobs } from "./jobs.ts";
 import { MSI_PATH } from "./msi.ts";
 import { armHandler, msiHandler } from "./server.ts";
 import { createState, DEFAULT_OPTIONS, resetState, withOptions } from "./state.ts";
 import { makeCertificate } from "./tls.ts";
 import { TokenStore } from "./tokens.ts";
 import type { Emulator, EmulatorOptions, ItemSeed } from "./types.ts";
+export { dpJob, rsJob } from "./jobs.ts";
+export type { DpJobSpec, JobRecord, RsJobSpec } from "./jobs.ts";
 
 export type {
   BusyForm,
@@ -91,6 +94,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     addItems(items) {
       register(items, true);
+    },
+    addJobs(records) {
+      state.graph.evaluating = true;
+      state.graph.warm();
+      register(itemSeedsFromJobs(records), false);
+      for (const record of records) state.graph.recoveryServicesResources.upsert(record);
     },
     denySubscription(subscriptionId, scope = "write") {
       state.denied.set(subscriptionId.toLowerCase(), scope);

@@ -5,6 +5,10 @@ export interface OperationFailure {
   status: number;
   code: string;
   message: string;
+  /** What the failed job's error details say besides the code: RS's numeric errorCode, DP's retryability. */
+  errorCode?: number;
+  isRetryable?: boolean;
+  isUserError?: boolean;
 }
 
 /** One asynchronous backup operation started by a trigger. */
@@ -57,13 +61,19 @@ export function newBackupOperation(vault: "rs" | "dp", item: AcceptedItem, apiVe
   };
 }
 
-/** Each poll of the status or the result URL counts; InProgress `pollsBeforeDone` times, then the final status. */
-export function pollOperation(op: Operation, pollsBeforeDone: number, forceRunning: boolean): OperationStatus {
+/**
+ * Each poll of the status or the result URL counts; InProgress `pollsBeforeDone` times, then the final status.
+ * `ended` runs once, when the operation ends.
+ */
+export function pollOperation(op: Operation, pollsBeforeDone: number, forceRunning: boolean, ended: (op: Operation) => void): OperationStatus {
   if (op.endTime === undefined && (forceRunning || op.neverFinishes)) return "InProgress";
   if (op.endTime === undefined && op.polls < pollsBeforeDone) {
     op.polls += 1;
     return "InProgress";
   }
-  op.endTime ??= new Date().toISOString();
+  if (op.endTime === undefined) {
+    op.endTime = new Date().toISOString();
+    ended(op);
+  }
   return op.failure === undefined ? "Succeeded" : "Failed";
 }

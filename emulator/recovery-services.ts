@@ -2,6 +2,7 @@ import type { Modifier } from "./faults.ts";
 import { absoluteUrl, armError } from "./http.ts";
 import type { Reply } from "./http.ts";
 import type { RsItem, RsWorkload } from "./items.ts";
+import { endJob, startRsJob } from "./job-lifecycle.ts";
 import { newBackupOperation, pollOperation } from "./operations.ts";
 import type { Operation } from "./operations.ts";
 import { protectedItemResource } from "./resources.ts";
@@ -90,6 +91,7 @@ export function rsTrigger(input: BackupInput): Reply {
   const conflict = busy === "operationFailed" ? { status: 409, code: "UserErrorBackupOperationInProgress", message: IN_PROGRESS_MESSAGE } : undefined;
   const op = newBackupOperation("rs", item, input.apiVersion, input.modifiers.has("neverFinishes"), conflict);
   startOperation(state, op);
+  startRsJob(state, op, item, backupTypeOf(input.body));
   return {
     status: 202,
     headers: {
@@ -98,6 +100,11 @@ export function rsTrigger(input: BackupInput): Reply {
       "retry-after": String(state.options.retryAfterSeconds),
     },
   };
+}
+
+function backupTypeOf(body: unknown): string | undefined {
+  const type = (body as { properties?: { backupType?: unknown } } | undefined)?.properties?.backupType;
+  return typeof type === "string" ? type : undefined;
 }
 
 function operationOf(input: BackupInput): Operation | undefined {
@@ -113,7 +120,7 @@ const operationNotFound = (id: string | undefined): Reply => armError(404, "BMSU
 export function rsOperationStatus(input: BackupInput): Reply {
   const op = operationOf(input);
   if (op === undefined) return operationNotFound(input.route.operationId);
-  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"));
+  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
   const body: Record<string, unknown> = { id: op.id, name: op.id, status, startTime: op.startTime };
   if (status !== "InProgress") body.endTime = op.endTime;
   if (status === "Succeeded") body.properties = { objectType: "OperationStatusJobExtendedInfo", jobId: op.jobId };
@@ -126,7 +133,7 @@ export function rsOperationStatus(input: BackupInput): Reply {
 export function rsOperationResult(input: BackupInput): Reply {
   const op = operationOf(input);
   if (op === undefined) return operationNotFound(input.route.operationId);
-  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"));
+  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
   if (status === "InProgress") {
     return { status: 202, headers: { location: absoluteUrl(input.state.url, `${op.itemId}/operationResults/${op.id}`, op.apiVersion), "retry-after": String(input.state.options.retryAfterSeconds) } };
   }

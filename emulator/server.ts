@@ -101,7 +101,7 @@ function gate(state: State, route: Route, record: RecordedRequest, principal: Pr
 
 function dispatch(state: State, route: Route, record: RecordedRequest, principal: Principal, modifiers: Set<Modifier>): Reply {
   const apiVersion = record.query["api-version"] ?? "";
-  if (route.kind === "arg") return argReply(state, { headers: record.headers, body: record.body, apiVersion, principal, modifiers });
+  if (route.kind === "arg") return argReply(state, { headers: record.headers, body: record.body, apiVersion, principal, modifiers, record });
   const handler = HANDLERS[route.kind];
   if (handler === undefined) return armError(404, "NotFound", `The local ARM emulator does not serve ${record.method} ${record.path}.`);
   return handler({ state, route, body: record.body, apiVersion, modifiers });

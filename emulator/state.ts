@@ -2,6 +2,7 @@ import type { ActiveFault } from "./faults.ts";
 import { idKey, Registry } from "./items.ts";
 import type { Bucket, QuotaWindow } from "./limits.ts";
 import type { Operation } from "./operations.ts";
+import { ResourceGraph } from "./resource-graph/index.ts";
 import type { TokenStore } from "./tokens.ts";
 import type { BusyForm, EmulatorOptions, QueryError, QueryMatch, RecordedRequest, RuntimeOptions } from "./types.ts";
 
@@ -13,6 +14,8 @@ export interface State {
   options: RuntimeOptions;
   registry: Registry;
   seeds: QuerySeed[];
+  /** Resource Graph's job records and the evaluator over them. */
+  graph: ResourceGraph;
   /** Lower-cased subscription id -> what is denied. */
   denied: Map<string, "write" | "all">;
   /** idKey(item) -> how the service says a backup is already running. */
@@ -52,6 +55,7 @@ export function createState(url: string, options: RuntimeOptions, tokens: TokenS
     options,
     registry: new Registry(),
     seeds: [],
+    graph: new ResourceGraph(),
     denied: new Map(),
     busy: new Map(),
     faults: [],
@@ -67,6 +71,7 @@ export function createState(url: string, options: RuntimeOptions, tokens: TokenS
 export function resetState(state: State): void {
   state.registry.clear();
   state.seeds.length = 0;
+  state.graph.clear();
   state.denied.clear();
   state.busy.clear();
   state.faults.length = 0;

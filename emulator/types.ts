@@ -1,4 +1,5 @@
 /** Public shapes of the local ARM emulator (see emulator/index.ts). */
+import type { JobRecord } from "./jobs.ts";
 
 export interface EmulatorOptions {
   /** Added to every ARM response (not to the managed-identity endpoint). Default 0. */
@@ -56,6 +57,8 @@ export interface RecordedRequest {
   kind: RequestKind;
   subscriptionId?: string;
   itemId?: string;
+  /** Resource Graph queries the emulator evaluated: the milliseconds the evaluation took. */
+  evaluationMs?: number;
 }
 
 export type FaultResponse =
@@ -122,11 +125,17 @@ export interface Emulator {
   identityEndpoint: string;
   identityHeader: string;
   env(): Record<string, string>;
-  /** string = substring of the query text; later seeds win; an unmatched query answers 0 rows. Registers every item id in the rows. */
+  /** string = substring of the query text; later seeds win; an unmatched query answers 0 rows, or is evaluated once addJobs was called. Registers every item id in the rows. */
   seedQuery(match: QueryMatch, rows: Record<string, unknown>[]): void;
   /** A query that Resource Graph rejects. */
   seedQueryError(match: QueryMatch, error?: QueryError): void;
   addItems(items: ItemSeed[]): void;
+  /**
+   * Job records for Resource Graph's RecoveryServicesResources (build them with rsJob / dpJob); a record with the id
+   * of one already held replaces it. From the first call on (even with no records) every query no seed matches is
+   * evaluated over them; before it, such a query answers no rows. Registers the items the records name.
+   */
+  addJobs(records: JobRecord[]): void;
   /** "write" (default): reads OK, triggers 403. "all": ARG trims the subscription and every ARM call on it is 403. */
   denySubscription(subscriptionId: string, scope?: "write" | "all"): void;
   setBusy(itemId: string, form: BusyForm): void;
@@ -135,7 +144,7 @@ export interface Emulator {
   configure(options: Omit<EmulatorOptions, "identityHeader">): void;
   requests: RecordedRequest[];
   tokens: string[];
-  /** Clear seeds, items, faults, denials, busy items, operations, quota and bucket state and the request log; tokens stay valid. */
+  /** Clear seeds, job records, items, faults, denials, busy items, operations, quota and bucket state and the request log; tokens stay valid. */
   reset(): void;
   close(): Promise<void>;
 }
