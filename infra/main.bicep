@@ -91,7 +91,7 @@ param retryDryRun bool = false
   'true'
   'false'
 ])
-@description('RETRY_PAUSED: true = every timer tick logs sweep.paused and writes nothing, and HTTP sweeps are refused (README "Pause and resume"). Empty = false.')
+@description('RETRY_PAUSED: true = every timer tick logs sweep.paused and writes nothing, and an HTTP sweep answers that the app is paused (README "Pause and resume"). Empty = false.')
 param retryPaused string = 'false'
 
 @description('AZURE_RESOURCE_MANAGER_ENDPOINT; empty = the Resource Manager of the cloud this deploys to.')

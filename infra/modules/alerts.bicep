@@ -67,15 +67,15 @@ var actions = {
   actionGroups: notify ? [onCall.id] : []
 }
 
+// A run that ends logs sweep.completed; a paused tick logs sweep.paused. Neither for two intervals: the timer
+// stopped, the host is down, or the app never started. The empty datatable in appEvents makes that last case a
+// result of zero rows (which fires) rather than a failed query.
 var heartbeatQuery = '''
 appEvents
 | where event in ('sweep.completed', 'sweep.paused')
 | project TimeGenerated, event, runId = tostring(payload.runId)
 '''
 
-// A run that ends logs sweep.completed; a paused tick logs sweep.paused. Neither for two intervals: the timer
-// stopped, the host is down, or the app never started. The empty datatable in appEvents makes that last case a
-// result of zero rows (which fires) rather than a failed query.
 resource heartbeat 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'alert-${functionAppName}-stopped-sweeping'
   location: location
@@ -112,6 +112,9 @@ resource heartbeat 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
+// One alert per item, when its latest action in the window is retry.exhausted. The item logs retry.exhausted on
+// every run until its failure leaves the rule's look-back or a backup succeeds; the alert stays fired (and silent)
+// all that time and resolves when the item stops being exhausted.
 var exhaustedQuery = '''
 appEvents
 | where event in ('retry.triggered', 'retry.dryRun', 'retry.alreadyInProgress', 'retry.postponed', 'retry.deferred', 'retry.failed', 'retry.exhausted')
@@ -121,9 +124,6 @@ appEvents
 | project itemId, subscriptionId, workload, reason, lastSeen = TimeGenerated
 '''
 
-// One alert per item, when its latest action in the window is retry.exhausted. The item logs retry.exhausted on
-// every run until its failure leaves the rule's look-back or a backup succeeds; the alert stays fired (and silent)
-// all that time and resolves when the item stops being exhausted.
 resource exhausted 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'alert-${functionAppName}-item-exhausted'
   location: location
@@ -184,6 +184,9 @@ resource exhausted 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
+// One alert per run that needs a person: some trigger failed, some query failed, or the run could not happen. The
+// counts come from the run's last lines (sweep.completed, sweep.failed), so they are final; the per-item and
+// per-query errors of the same run add their codes and count the refusals (HTTP 403) that point at a missing role.
 var digestQuery = '''
 appEvents
 | where event in ('sweep.completed', 'sweep.failed', 'query.failed', 'retry.failed')
@@ -197,9 +200,6 @@ appEvents
 | project run, trigger, endedAt, failedItems, failedQueries, runFailed, refused, errorCodes
 '''
 
-// One alert per run that needs a person: some trigger failed, some query failed, or the run could not happen. The
-// counts come from the run's last lines (sweep.completed, sweep.failed), so they are final; the per-item and
-// per-query errors of the same run add their codes and count the refusals (HTTP 403) that point at a missing role.
 resource digest 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'alert-${functionAppName}-run-failures'
   location: location

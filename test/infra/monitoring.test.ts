@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { at, deploy, type Deployed } from "./arm.ts";
-import { HOST, idOf, INFRA, main, ofType, only, REQUIRED, sayWhySkipped, skip, template } from "./deployment.ts";
+import { HOST, idOf, INFRA, main, ofType, only, REQUIRED, ROOT, sayWhySkipped, skip, template } from "./deployment.ts";
 import { checkLogQuery, readLogQuery } from "./kusto.ts";
 import { scanLogEvents, type EventCatalog } from "./log-events.ts";
 
@@ -295,5 +295,22 @@ describe("the KQL check rejects what it cannot see, and what the app does not lo
       "the query does not start with infra/modules/app-events.kql: read the app's lines through appEvents, as every shipped query does",
       "the query names no event: compare `event` with the names of the events it reads",
     ]);
+  });
+});
+
+describe("the README", () => {
+  const docs = readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+  it("says how to pause and resume, and what each way survives", () => {
+    const section = docs.slice(docs.indexOf("### Pause and resume"), docs.indexOf("### The alerts"));
+    for (const text of ["RETRY_PAUSED", "sweep.paused", "AzureWebJobs.<function>.Disabled", "azd env set RETRY_PAUSED true", "azd env set RETRY_PAUSED false", "azd provision", "retryPaused=true", "az functionapp config appsettings set", "RETRY_PAUSED=true", "RETRY_PAUSED=false", "azd deploy"]) {
+      expect(section, text).toContain(text);
+    }
+  });
+
+  it("names each alert, what it means, its receivers and the workbook's panels", () => {
+    for (const text of ["alert-<app>-stopped-sweeping", "alert-<app>-item-exhausted", "alert-<app>-run-failures", "alertHeartbeatMinutes", "RETRY_ALERT_EMAILS", "RETRY_ALERT_EMAIL`", "RETRY_ALERT_WEBHOOK_URL", "alert-$APP-retries-need-a-person", "### The workbook", "Items now exhausted", "Top error codes", "Per subscription", "Sweeps over time, by outcome"]) {
+      expect(docs, text).toContain(text);
+    }
   });
 });
