@@ -34,8 +34,27 @@ param customBackupRole bool = false
 @description('Also create a user-assigned identity and run the worker, storage access and telemetry as it (AZURE_CLIENT_ID). Its role assignments then survive re-creating the app.')
 param useUserAssignedIdentity bool = false
 
-@description('Email of the on-call engineer for the "retries need a person" alert; empty = the alert fires without notification.')
-param alertEmail string = ''
+@description('Comma-separated emails that get the alerts (README "The alerts"); with none and no webhook the alerts show in Azure Monitor only.')
+param alertEmails string = ''
+
+@secure()
+@description('URL that gets every alert in the common alert schema (a Teams workflow, a pager); empty = none.')
+param alertWebhookUrl string = ''
+
+@allowed([
+  30
+  45
+  60
+  120
+  180
+  240
+  300
+  360
+  1440
+  2880
+])
+@description('Two intervals of RETRY_SCHEDULE, in minutes (120 for the hourly default): the "stopped sweeping" alert fires when no run ended for this long. Change it with the schedule.')
+param alertHeartbeatMinutes int = 120
 
 @description('RETRY_SCHEDULE: NCRONTAB schedule of the timer.')
 param retrySchedule string = '0 15 * * * *'
@@ -65,6 +84,15 @@ param retryConcurrency int = 8
 
 @description('RETRY_DRY_RUN: plan and report, trigger nothing. A safe first deployment.')
 param retryDryRun bool = false
+
+// A string, not a bool: azd fills it from the RETRY_PAUSED environment value, empty when that is unset.
+@allowed([
+  ''
+  'true'
+  'false'
+])
+@description('RETRY_PAUSED: true = every timer tick logs sweep.paused and writes nothing, and an HTTP sweep answers that the app is paused (README "Pause and resume"). Empty = false.')
+param retryPaused string = 'false'
 
 @description('AZURE_RESOURCE_MANAGER_ENDPOINT; empty = the Resource Manager of the cloud this deploys to.')
 param resourceManagerEndpoint string = ''
@@ -108,6 +136,8 @@ var appName = !empty(functionAppName) ? functionAppName : 'func-${resourceToken}
 
 var subscriptionList = filter(map(split(targetSubscriptionIds, ','), id => trim(id)), id => !empty(id))
 var managementGroupList = filter(map(split(managementGroupIds, ','), id => trim(id)), id => !empty(id))
+// union() drops an address given twice (RETRY_ALERT_EMAILS and the older RETRY_ALERT_EMAIL both feed alertEmails).
+var alertEmailList = union(filter(map(split(alertEmails, ','), email => trim(email)), email => !empty(email)), [])
 // The app sweeps management groups or subscriptions, never both. With neither, it sweeps the subscription it
 // lives in. Management groups get their roles from management-group.bicep, so none are granted here then.
 var roleSubscriptionIds = !empty(managementGroupList)
@@ -153,6 +183,7 @@ var retryAppSettings = {
   RETRY_MAX_PER_SUBSCRIPTION: string(retryMaxPerSubscription)
   RETRY_CONCURRENCY: string(retryConcurrency)
   RETRY_DRY_RUN: retryDryRun ? 'true' : 'false'
+  RETRY_PAUSED: empty(retryPaused) ? 'false' : retryPaused
   AZURE_RESOURCE_MANAGER_ENDPOINT: armEndpoint
   AZURE_CLIENT_ID: userIdentityClientId
   LOG_LEVEL: logLevel
@@ -179,15 +210,29 @@ module app 'modules/app.bicep' = {
   }
 }
 
-module alert 'modules/alert.bicep' = {
-  name: 'alert'
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
   scope: rg
   params: {
     location: location
     tags: tags
     functionAppName: appName
     workspaceId: app.outputs.logAnalyticsWorkspaceId
-    alertEmail: alertEmail
+    emails: alertEmailList
+    webhookUrl: alertWebhookUrl
+    heartbeatMinutes: alertHeartbeatMinutes
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    functionAppName: appName
+    workspaceId: app.outputs.logAnalyticsWorkspaceId
+    heartbeatMinutes: alertHeartbeatMinutes
   }
 }
 

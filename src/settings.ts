@@ -69,6 +69,7 @@ const AppSettingsSchema = z.object({
   RETRY_MAX_PER_SUBSCRIPTION: integer(1, 100_000, 100),
   RETRY_CONCURRENCY: integer(1, 64, 8),
   RETRY_DRY_RUN: bool(false),
+  RETRY_PAUSED: bool(false),
   AZURE_RESOURCE_MANAGER_ENDPOINT: z
     .string()
     .default("https://management.azure.com")
@@ -114,6 +115,7 @@ export const SettingsSchema = AppSettingsSchema.superRefine((s, ctx) => {
   maxPerSubscription: s.RETRY_MAX_PER_SUBSCRIPTION,
   concurrency: s.RETRY_CONCURRENCY,
   dryRun: s.RETRY_DRY_RUN,
+  paused: s.RETRY_PAUSED,
   armEndpoint: s.AZURE_RESOURCE_MANAGER_ENDPOINT,
   clientId: s.AZURE_CLIENT_ID === "" ? undefined : s.AZURE_CLIENT_ID,
   logLevel: s.LOG_LEVEL,

@@ -14,6 +14,7 @@ describe("loadSettings", () => {
       maxPerSubscription: 100,
       concurrency: 8,
       dryRun: false,
+      paused: false,
       armEndpoint: "https://management.azure.com",
       clientId: undefined,
       logLevel: "info",
@@ -22,7 +23,7 @@ describe("loadSettings", () => {
 
   it("knows every setting of DESIGN.md", () => {
     expect(SETTING_NAMES.sort()).toEqual(
-      ["RETRY_SCHEDULE", "RETRY_QUERIES_DIR", "RETRY_SUBSCRIPTIONS", "RETRY_MANAGEMENT_GROUPS", "RETRY_EXPIRY_DAYS", "RETRY_MAX_PER_RUN", "RETRY_MAX_PER_SUBSCRIPTION", "RETRY_CONCURRENCY", "RETRY_DRY_RUN", "AZURE_RESOURCE_MANAGER_ENDPOINT", "AZURE_CLIENT_ID", "LOG_LEVEL"].sort(),
+      ["RETRY_SCHEDULE", "RETRY_QUERIES_DIR", "RETRY_SUBSCRIPTIONS", "RETRY_MANAGEMENT_GROUPS", "RETRY_EXPIRY_DAYS", "RETRY_MAX_PER_RUN", "RETRY_MAX_PER_SUBSCRIPTION", "RETRY_CONCURRENCY", "RETRY_DRY_RUN", "RETRY_PAUSED", "AZURE_RESOURCE_MANAGER_ENDPOINT", "AZURE_CLIENT_ID", "LOG_LEVEL"].sort(),
     );
   });
 

@@ -165,6 +165,6 @@ describe.skipIf(skip)("compiling with it", () => {
 
     const good = spawnSync(process.execPath, [SCRIPT], { cwd: ROOT, encoding: "utf8" });
     expect(good.status, good.stderr).toBe(0);
-    expect(good.stdout).toMatch(/^check-bicep: 7 file\(s\) compile and lint without a diagnostic \(Bicep CLI \d+\.\d+\.\d+/);
+    expect(good.stdout).toMatch(/^check-bicep: 8 file\(s\) compile and lint without a diagnostic \(Bicep CLI \d+\.\d+\.\d+/);
   });
 });

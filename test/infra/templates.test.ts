@@ -3,16 +3,12 @@
 // and Flex Consumption's acceptance of the settings need a real deployment: the README's "Deploy" section says so.
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cachedBicepCli, compileBicep } from "../../scripts/bicep-cli.ts";
-import { findBicepFiles, isCi } from "../../scripts/check-bicep.ts";
+import { findBicepFiles } from "../../scripts/check-bicep.ts";
 import { loadSettings, SETTING_NAMES } from "../../src/settings.ts";
-import { at, deploy, Unknown, type Deployed, type Scope } from "./arm.ts";
-
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
-const INFRA = path.join(ROOT, "infra");
+import { at, deploy, Unknown, type Deployed } from "./arm.ts";
+import { compiled, HOST, idOf, INFRA, main, ofType, only, RG, ROOT, sayWhySkipped, skip, template } from "./deployment.ts";
 
 const ROLE = {
   backupOperator: "00c29273-979b-4161-815c-10b084fb9324",
@@ -34,6 +30,8 @@ const DESIGN_SETTINGS: Record<string, string | undefined> = {
   RETRY_MAX_PER_SUBSCRIPTION: "100",
   RETRY_CONCURRENCY: "8",
   RETRY_DRY_RUN: "false",
+  // Issue 16: the pause switch (README "Pause and resume").
+  RETRY_PAUSED: "false",
   AZURE_RESOURCE_MANAGER_ENDPOINT: undefined,
   AZURE_CLIENT_ID: undefined,
   LOG_LEVEL: "info",
@@ -43,44 +41,7 @@ const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const ALLOWED_ROLES = new Set<string>(Object.values(ROLE));
 const KEYS = /listKeys|listConnectionStrings|AccountKey=|StorageAccountConnectionString/i;
 
-// The deployment the tests imagine: `azd up` in subscription sub-host, environment retry-prod, West Europe.
-const HOST: Scope = { subscriptionId: "sub-host", location: "westeurope" };
-const REQUIRED = { environmentName: "retry-prod", location: "westeurope" };
-const RG = "/subscriptions/sub-host/resourceGroups/rg-retry-prod";
-
-// The compiler runs once for this file. Without it the file skips outside CI; in CI every test fails instead.
-const cli = cachedBicepCli();
-const compiled = cli.kind === "ready" ? compileBicep(cli, INFRA) : undefined;
-const skip = compiled === undefined && !isCi(process.env);
-if (skip && cli.kind === "unavailable") process.stderr.write(`test/infra/templates.test.ts skipped: ${cli.reason}\n`);
-
-function template(file: string): unknown {
-  if (compiled === undefined) throw new Error(`the Bicep CLI is needed to compile infra/: ${cli.kind === "unavailable" ? cli.reason : ""}`);
-  const found = compiled.templates.get(file);
-  if (found === undefined) throw new Error(`${file} was not compiled; is its .bicep under infra/?`);
-  return found;
-}
-
-function main(parameters: Record<string, unknown> = {}): Deployed[] {
-  return deploy(template("main.json"), { ...REQUIRED, ...parameters }, HOST);
-}
-
-function ofType(resources: Deployed[], type: string): Deployed[] {
-  return resources.filter((r) => r.type === type);
-}
-
-function only(resources: Deployed[], type: string): Deployed {
-  const found = ofType(resources, type);
-  expect(found.map((r) => r.name), type).toHaveLength(1);
-  return found[0] as Deployed;
-}
-
-function idOf(r: Deployed): string {
-  const [namespace, ...types] = r.type.split("/");
-  const names = r.name.split("/");
-  const scope = r.scope.resourceGroup === undefined ? `/subscriptions/${r.scope.subscriptionId ?? ""}` : `/subscriptions/${r.scope.subscriptionId ?? ""}/resourceGroups/${r.scope.resourceGroup}`;
-  return `${scope}/providers/${namespace}${types.map((t, i) => `/${t}/${names[i] ?? ""}`).join("")}`;
-}
+sayWhySkipped("test/infra/templates.test.ts");
 
 function appSettings(resources: Deployed[]): Record<string, unknown> {
   return at(only(resources, "Microsoft.Web/sites/config").resource, "properties") as Record<string, unknown>;
@@ -102,47 +63,18 @@ function appWithUserIdentity(): Deployed[] {
   );
 }
 
-// --- Kusto check of the alert query ------------------------------------------------------------------------
-
-type KustoDiagnostic = { Code: string; Message: string };
-type KustoLanguage = {
-  Symbols: {
-    TableSymbol: { From(schema: string): { WithName(name: string): unknown } };
-    DatabaseSymbol: { $ctor1: new (name: string, members: unknown[], isOpen: boolean) => unknown };
-  };
-  GlobalState: { Default: { WithDatabase(database: unknown): unknown } };
-  KustoCode: {
-    ParseAndAnalyze(text: string, globals: unknown): { GetDiagnostics(): { Count: number; getItem(i: number): KustoDiagnostic } };
-  };
-};
-
-/** Diagnostics of a query against the workspace's AppTraces table (documented columns the alert may use). */
-function kustoDiagnostics(query: string): string[] {
-  const require = createRequire(import.meta.url);
-  require("@kusto/language-service-next/bridge.min.js");
-  require("@kusto/language-service-next/Kusto.Language.Bridge.min.js");
-  const kusto = (globalThis as unknown as { Kusto: { Language: KustoLanguage } }).Kusto.Language;
-  const appTraces = kusto.Symbols.TableSymbol.From(
-    "(['TimeGenerated']:datetime, ['Message']:string, ['SeverityLevel']:int, ['Properties']:dynamic, ['AppRoleName']:string, ['OperationId']:string, ['_ResourceId']:string)",
-  ).WithName("AppTraces");
-  const globals = kusto.GlobalState.Default.WithDatabase(new kusto.Symbols.DatabaseSymbol.$ctor1("workspace", [appTraces], false));
-  const diagnostics = kusto.KustoCode.ParseAndAnalyze(query, globals).GetDiagnostics();
-  return Array.from({ length: diagnostics.Count }, (_, i) => diagnostics.getItem(i)).map((d) => `${d.Code}: ${d.Message}`);
-}
-
-// ------------------------------------------------------------------------------------------------------------
-
 describe.skipIf(skip)("infra/, compiled with the pinned Bicep CLI", () => {
   it("compiles every .bicep file under infra/ without a diagnostic, entry points and modules alike", async () => {
     const files = await findBicepFiles([INFRA]);
     expect(files.map((f) => path.relative(INFRA, f).split(path.sep).join("/"))).toEqual([
       "main.bicep",
       "management-group.bicep",
-      "modules/alert.bicep",
+      "modules/alerts.bicep",
       "modules/app.bicep",
       "modules/custom-role.bicep",
       "modules/identity.bicep",
       "modules/target-roles.bicep",
+      "modules/workbook.bicep",
     ]);
     expect(compiled?.diagnostics).toEqual([]);
     expect(compiled?.otherOutput).toEqual([]);
@@ -352,7 +284,7 @@ describe.skipIf(skip)("infra/, compiled with the pinned Bicep CLI", () => {
       // Management groups get their roles from management-group.bicep, a deployment of their own.
       expect(roleScopes({ managementGroupIds: "mg1" })).toEqual([]);
       expect(main({ targetSubscriptionIds: "s1" }).filter((r) => r.deployments.length === 0).map((r) => r.type).sort()).toEqual([
-        ...Array<string>(3).fill("Microsoft.Resources/deployments"),
+        ...Array<string>(4).fill("Microsoft.Resources/deployments"),
         "Microsoft.Resources/resourceGroups",
       ]);
     });
@@ -382,31 +314,6 @@ describe.skipIf(skip)("infra/, compiled with the pinned Bicep CLI", () => {
     });
   });
 
-  describe("alert", () => {
-    it("a scheduled query on the app's workspace fires on retry.failed, retry.exhausted and sweep.failed", () => {
-      const resources = main();
-      const rule = only(resources, "Microsoft.Insights/scheduledQueryRules");
-      expect(at(rule.resource, "properties", "scopes")).toEqual([idOf(only(resources, "Microsoft.OperationalInsights/workspaces"))]);
-      const criterion = at(rule.resource, "properties", "criteria", "allOf", 0);
-      expect(criterion).toMatchObject({ operator: "GreaterThan", threshold: 0, timeAggregation: "Count" });
-      const query = String(at(criterion, "query"));
-      expect(query.trim()).toMatch(/^AppTraces\n/);
-      for (const event of ["retry.failed", "retry.exhausted", "sweep.failed"]) expect(query).toContain(`'${event}'`);
-      expect(kustoDiagnostics(query.trim())).toEqual([]);
-    });
-
-    it("emails the on-call engineer only when an address is given", () => {
-      const silent = main();
-      expect(ofType(silent, "Microsoft.Insights/actionGroups")).toEqual([]);
-      expect(at(only(silent, "Microsoft.Insights/scheduledQueryRules").resource, "properties", "actions", "actionGroups")).toEqual([]);
-
-      const paging = main({ alertEmail: "oncall@contoso.com" });
-      const group = only(paging, "Microsoft.Insights/actionGroups");
-      expect(at(group.resource, "properties", "emailReceivers")).toEqual([{ name: "on-call", emailAddress: "oncall@contoso.com", useCommonAlertSchema: true }]);
-      expect(at(only(paging, "Microsoft.Insights/scheduledQueryRules").resource, "properties", "actions", "actionGroups")).toEqual([idOf(group)]);
-    });
-  });
-
   describe("modules and parameters", () => {
     type Raw = { parameters?: Record<string, { defaultValue?: unknown; type: string }>; resources: { type: string; name: string; properties?: { template?: Raw; parameters?: Record<string, unknown> } }[] };
 
@@ -433,7 +340,7 @@ describe.skipIf(skip)("infra/, compiled with the pinned Bicep CLI", () => {
       expect(Object.keys(declared)).toEqual(expect.arrayContaining(given));
       expect(given).toEqual(expect.arrayContaining(Object.entries(declared).filter(([, p]) => !("defaultValue" in p)).map(([k]) => k)));
       // azd writes each ${VARIABLE} as a string, empty when the variable is unset.
-      for (const name of given) expect(declared[name]?.type, name).toBe("string");
+      for (const name of given) expect(["string", "securestring"], name).toContain(declared[name]?.type);
       const azd: Record<string, string> = { AZURE_ENV_NAME: "retry-prod", AZURE_LOCATION: "westeurope" };
       const values = Object.fromEntries(Object.entries(file.parameters).map(([k, v]) => [k, v.value.replace(/\$\{(\w+)\}/g, (_, name: string) => azd[name] ?? "")]));
       expect(deploy(template("main.json"), values, HOST).length).toBeGreaterThan(0);
