@@ -8,6 +8,7 @@ import type { DataProtectionClient } from "../src/backup/dataProtectionClient.ts
 import { recoveryServicesRequest } from "../src/backup/recoveryServices.ts";
 import { parseItemId, type Workload } from "../src/plan/ids.ts";
 import { loadQueries } from "../src/queries/load.ts";
+import { prepareQuery } from "../src/queries/prepare.ts";
 
 export interface BaselineOptions {
   arm: ArmConnection;
@@ -61,9 +62,12 @@ async function readAllRows(options: BaselineOptions): Promise<Row[]> {
   if (errors.length > 0) throw new Error(`bench baseline: ${errors.map((e) => `${e.file}: ${e.message}`).join("; ")}`);
   const rows: Row[] = [];
   for (const query of queries) {
+    // The runbook's own query had no tunables; ours are written in, as the sweep sends them.
+    const prepared = prepareQuery(query.text);
+    if (!prepared.ok) throw new Error(`bench baseline: ${query.path} cannot be sent`);
     let skipToken: string | undefined;
     do {
-      const page = await client.resources({ query: query.text, options: { top: 1000, resultFormat: "objectArray", ...(skipToken === undefined ? {} : { skipToken }) } });
+      const page = await client.resources({ query: prepared.query.text, options: { top: 1000, resultFormat: "objectArray", ...(skipToken === undefined ? {} : { skipToken }) } });
       rows.push(...(page.data as Row[]));
       skipToken = page.skipToken;
     } while (skipToken !== undefined);

@@ -23,6 +23,8 @@ export interface OursRun {
   result: SweepResult;
   wire: WireStats;
   phases: Phases;
+  /** Time the emulator spent evaluating the rules' KQL, summed over the Resource Graph requests: not the sweep's. */
+  evaluationMs: number;
   logLines: number;
   firstLogLines: string[];
 }
@@ -144,6 +146,7 @@ export function estateTable(run: EstateRun, limits: Limits): string[] {
       return `${ratio(r)}${speedApplies ? ` ${mark(r <= TARGETS.lowerBoundRatio && o.wire.lost === 0)}` : ""}${gaveUp}`;
     }, "")],
     ["phases: ARG done / last write / last request", "", ...cells((o) => `${seconds(o.phases.argEndMs)} / ${seconds(o.phases.lastWriteMs)} / ${seconds(o.phases.lastRequestMs)}`, "")],
+    ["of which the emulator evaluating the rules' KQL", "", ...cells((o) => seconds(o.evaluationMs), "")],
     [`RS requests / triggered item (writes + reads), ${int(run.items.recoveryServices)} items`, `1 + ≤ ${TARGETS.readsPerItem}`, ...cells((o) => kindCell(o, "recoveryServices"), base === undefined ? "" : baselineKindCell(base, "recoveryServices"))],
     [`DP requests / triggered item (writes + reads), ${int(run.items.dataProtection)} items`, `1 + ≤ ${TARGETS.readsPerItem}`, ...cells((o) => kindCell(o, "dataProtection"), base === undefined ? "" : baselineKindCell(base, "dataProtection"))],
     ["429s received / writes sent", `≤ ${TARGETS.share429 * 100} %`, ...cells((o) => {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { startEmulator, type Emulator } from "../emulator/index.ts";
 import { runBaselineChild, runSweepChild } from "./child.ts";
-import { buildEstate, itemsPerSubscription, MARKERS, writeQueries, type Estate, type EstateSpec } from "./estate.ts";
+import { buildEstate, itemsPerSubscription, type Estate, type EstateSpec } from "./estate.ts";
 import { estateNotes, estateTable, estateTitle, phasesOf, summaryTable, type BaselineRun, type EstateRun, type Limits, type OursRun } from "./figures.ts";
 import { wireStats } from "./requests.ts";
 
@@ -93,8 +93,7 @@ function parseConfig(argv: string[]): Config | undefined {
 
 function seed(emulator: Emulator, estate: Estate): void {
   emulator.reset();
-  emulator.seedQuery(MARKERS.recoveryServices, estate.rows.recoveryServices);
-  emulator.seedQuery(MARKERS.dataProtection, estate.rows.dataProtection);
+  emulator.addJobs(estate.jobs);
 }
 
 interface Shared {
@@ -120,14 +119,14 @@ function childEnv(shared: Shared, concurrency: number): Record<string, string> {
 
 async function runEstate(spec: EstateSpec, config: Config, shared: Shared): Promise<EstateRun> {
   const estate = buildEstate(spec);
-  const counts = { recoveryServices: estate.rows.recoveryServices.length, dataProtection: estate.rows.dataProtection.length };
-  const run: EstateRun = { spec, items: counts, itemsPerSubscription: itemsPerSubscription(estate), ours: [] };
+  const run: EstateRun = { spec, items: estate.counts, itemsPerSubscription: itemsPerSubscription(estate), ours: [] };
   for (const concurrency of config.concurrency) {
     seed(shared.emulator, estate);
     process.stderr.write(`bench: ${estateTitle(spec)}, our sweep at concurrency ${concurrency}…\n`);
     const out = await runSweepChild({ root: ROOT, args: ["--mode", "sweep", "--ca-file", shared.caFile], env: childEnv(shared, concurrency), timeoutMs: RUN_TIMEOUT_MS });
     const requests = shared.emulator.requests;
-    const ours: OursRun = { concurrency, result: out.result, wire: wireStats(requests, estate), phases: phasesOf(requests), logLines: out.logLines, firstLogLines: out.firstLogLines };
+    const evaluationMs = requests.reduce((sum, r) => sum + (r.evaluationMs ?? 0), 0);
+    const ours: OursRun = { concurrency, result: out.result, wire: wireStats(requests, estate), phases: phasesOf(requests), evaluationMs, logLines: out.logLines, firstLogLines: out.firstLogLines };
     run.ours.push(ours);
     process.stderr.write(`bench:   ${(out.result.wallMs / 1000).toFixed(1)} s, ${out.result.totals.triggered ?? 0} triggered, ${ours.wire.writes429} 429s, ${Math.round(out.result.maxRssMb)} MB\n`);
   }
@@ -214,7 +213,7 @@ async function main(): Promise<number> {
     writeBucket: WRITE_BUCKET,
   });
   const work = await mkdtemp(path.join(os.tmpdir(), "rfb-bench-"));
-  const queriesDir = await writeQueries(path.join(ROOT, "queries"));
+  const queriesDir = path.join(ROOT, "queries");
   try {
     const caFile = path.join(work, "ca.pem");
     await writeFile(caFile, emulator.ca);
@@ -235,7 +234,6 @@ async function main(): Promise<number> {
   } finally {
     await emulator.close();
     await rm(work, { recursive: true, force: true });
-    await rm(queriesDir, { recursive: true, force: true });
   }
 }
 

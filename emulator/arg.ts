@@ -5,9 +5,9 @@ import type { Reply } from "./http.ts";
 import { takeArgQuota } from "./limits.ts";
 import { QueryRefusal, toObjects, toTable as evaluatedTable } from "./resource-graph/index.ts";
 import type { Evaluated } from "./resource-graph/index.ts";
-import type { QuerySeed, State } from "./state.ts";
+import type { State } from "./state.ts";
 import type { Principal } from "./tokens.ts";
-import type { QueryMatch, RecordedRequest } from "./types.ts";
+import type { RecordedRequest } from "./types.ts";
 
 export interface ArgInput {
   headers: Record<string, string>;
@@ -28,9 +28,8 @@ interface QueryRequest {
 }
 
 /**
- * POST /providers/Microsoft.ResourceGraph/resources: a query that matches a seed answers the seeded rows (the canned
- * answers tests used before the evaluator); once the emulator holds job records (addJobs), any other query is
- * evaluated over them. Either way the rows are scoped and paged with $top / $skipToken.
+ * POST /providers/Microsoft.ResourceGraph/resources: the query is evaluated over the job records (addJobs) the
+ * caller may see, and its rows are paged with $top / $skipToken.
  */
 export function argReply(state: State, input: ArgInput): Reply {
   const quota = state.options.argQuota;
@@ -55,10 +54,6 @@ function answer(state: State, input: ArgInput): Reply {
   const request = parseRequest(input.body, input.apiVersion);
   if (typeof request === "string") return { status: 400, body: argError("BadRequest", [{ code: "InvalidRequestContent", message: request }]) };
 
-  const seed = findSeed(state.seeds, request.query);
-  if (seed !== undefined && "error" in seed) {
-    return { status: seed.error.status ?? 400, body: seed.error.body ?? parserFailure(request.query) };
-  }
   const fingerprint = fingerprintOf(request);
   let offset = request.skip;
   let snapshot: number | undefined;
@@ -71,11 +66,6 @@ function answer(state: State, input: ArgInput): Reply {
     snapshot = decoded.snapshot;
   }
   const top = request.top ?? state.options.argPageSize;
-  if (seed !== undefined || !state.graph.evaluating) {
-    const rows = inScope(state, seed?.rows ?? [], request.subscriptions);
-    const page = rows.slice(offset, offset + top);
-    return pageReply(input, request, { total: rows.length, offset, page, data: request.resultFormat === "table" ? toTable(page) : page, truncating: false, fingerprint });
-  }
   let evaluated: Evaluated | undefined = snapshot === undefined ? undefined : state.graph.snapshot(snapshot);
   if (evaluated === undefined) {
     try {
@@ -153,22 +143,6 @@ function stringArray(value: unknown): string[] | undefined | null {
   return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : null;
 }
 
-export function queryMatches(match: QueryMatch, query: string): boolean {
-  if (typeof match === "string") return query.includes(match);
-  if (match instanceof RegExp) {
-    match.lastIndex = 0;
-    return match.test(query);
-  }
-  return match(query);
-}
-
-function findSeed(seeds: QuerySeed[], query: string): QuerySeed | undefined {
-  for (let i = seeds.length - 1; i >= 0; i--) {
-    if (queryMatches(seeds[i]!.match, query)) return seeds[i];
-  }
-  return undefined;
-}
-
 const ID_SUBSCRIPTION = /^\/subscriptions\/([^/]+)\//i;
 
 /**
@@ -181,7 +155,6 @@ function inScope<T>(state: State, rows: readonly T[], subscriptions: string[] | 
   const wanted = subscriptions === undefined ? undefined : new Set(subscriptions.map((s) => s.toLowerCase()));
   return rows.filter((item) => {
     const row = item as Record<string, unknown> | null;
-    // Tests seed malformed rows (null, numbers, arrays) too: they belong to no subscription.
     if (typeof row !== "object" || row === null) return true;
     const fromId = typeof row.id === "string" ? ID_SUBSCRIPTION.exec(row.id)?.[1] : undefined;
     const owner = fromId ?? (typeof row.subscriptionId === "string" ? row.subscriptionId : undefined);
@@ -212,18 +185,6 @@ function decodeToken(token: string, fingerprint: string): { offset: number; snap
   }
 }
 
-function toTable(rows: Record<string, unknown>[]): { columns: { name: string; type: string }[]; rows: unknown[][] } {
-  const names = [...new Set(rows.flatMap((row) => Object.keys(row)))];
-  const typeOf = (name: string): string => {
-    const value = rows.map((row) => row[name]).find((v) => v !== null && v !== undefined);
-    if (typeof value === "number") return Number.isInteger(value) ? "integer" : "real";
-    if (typeof value === "boolean") return "boolean";
-    if (typeof value === "object") return "object";
-    return "string";
-  };
-  return { columns: names.map((name) => ({ name, type: typeOf(name) })), rows: rows.map((row) => names.map((name) => row[name] ?? null)) };
-}
-
 function supportInfo(): string {
   return `Please provide below info when asking for support: timestamp = ${new Date().toISOString()}, correlationId = ${newId()}.`;
 }
@@ -244,14 +205,5 @@ function refusalBody(error: unknown): unknown {
   }
   return argError("BadRequest", [
     { code: "InvalidQuery", message: `Query is invalid: ${error.message}.`, line: error.line, characterPositionInLine: error.position, token: error.token },
-  ]);
-}
-
-/** What ARG answers a query that does not parse. */
-export function parserFailure(query: string): unknown {
-  const at = Math.max(0, query.search(/\S/));
-  return argError("BadRequest", [
-    { code: "InvalidQuery", message: "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying." },
-    { code: "ParserFailure", message: "ParserFailure", line: 1, characterPositionInLine: at, token: query.trim().split(/\s+/)[0] ?? "" },
   ]);
 }

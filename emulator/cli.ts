@@ -23,13 +23,12 @@ async function main(): Promise<number> {
     return 2;
   }
   const emulator = await startEmulator();
-  // Queries are recognised by the job type they read: the emulator does not share the app's code that writes tunables in.
-  seedEstate(emulator, demoEstate(), {});
+  seedEstate(emulator, demoEstate());
   const caFile = path.join(ROOT, ".emulator", "ca.pem");
   await mkdir(path.dirname(caFile), { recursive: true });
   await writeFile(caFile, emulator.ca);
 
-  console.log(`Local ARM emulator at ${emulator.url} (demo estate; queries matched by the job type they read).`);
+  console.log(`Local ARM emulator at ${emulator.url} (demo estate: backup-job histories that any rule can query).`);
   console.log("Export these in another shell, then run the app:\n");
   for (const [name, value] of Object.entries({ ...emulator.env(), NODE_EXTRA_CA_CERTS: caFile })) console.log(`export ${name}='${value}'`);
   console.log(`\nStops in ${minutes} minute(s), or press Ctrl-C.`);

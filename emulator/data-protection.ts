@@ -7,7 +7,7 @@ import { newBackupOperation, pollOperation } from "./operations.ts";
 import type { Operation } from "./operations.ts";
 import type { BackupInput } from "./recovery-services.ts";
 import { backupInstanceResource, backupPolicyResource } from "./resources.ts";
-import { busyOf, startOperation } from "./state.ts";
+import { busyOf, conflictOf, startOperation } from "./state.ts";
 import type { State } from "./state.ts";
 
 export const CONCURRENT_LIMIT_MESSAGE = "Unable to start the operation as maximum number of allowed concurrent backups has reached.";
@@ -69,10 +69,17 @@ export function dpTrigger(input: BackupInput): Reply {
   if (item === undefined) return notFound(input.route.itemId);
   const invalid = validateDpBody(state, item, input.body);
   if (invalid !== undefined) return invalid;
+  const set = conflictOf(state, item.id);
+  if (set?.on === "trigger") return armError(set.status ?? 409, set.code, set.message ?? set.code);
   const busy = busyOf(state, item.id);
   if (busy === "trigger409") return armError(409, "UserErrorMaxConcurrentOperationLimitReached", CONCURRENT_LIMIT_MESSAGE);
   if (input.modifiers.has("noAsyncHeaders")) return { status: 202 };
-  const conflict = busy === "operationFailed" ? { status: 409, code: "UserErrorMaxConcurrentOperationLimitReached", message: CONCURRENT_LIMIT_MESSAGE, isRetryable: true, isUserError: true } : undefined;
+  const conflict =
+    set !== undefined
+      ? { status: set.status ?? 409, code: set.code, message: set.message ?? set.code, isRetryable: true, isUserError: true }
+      : busy === "operationFailed"
+        ? { status: 409, code: "UserErrorMaxConcurrentOperationLimitReached", message: CONCURRENT_LIMIT_MESSAGE, isRetryable: true, isUserError: true }
+        : undefined;
   const op = newBackupOperation("dp", item, input.apiVersion, input.modifiers.has("neverFinishes"), conflict);
   startOperation(state, op);
   const options = (input.body as { backupRuleOptions: { ruleName: string; triggerOption: { retentionTagOverride?: unknown } } }).backupRuleOptions;
@@ -96,6 +103,7 @@ export function dpOperationStatus(input: BackupInput): Reply {
   const body: Record<string, unknown> = { id: statusPath(op), name: op.id, status, startTime: op.startTime };
   if (status !== "InProgress") body.endTime = op.endTime;
   if (status === "Failed" && op.failure !== undefined) body.error = { code: op.failure.code, message: op.failure.message };
+  if (status === "Succeeded" && input.state.options.dpJobIdIn !== "location") body.properties = { jobId: op.jobId };
   // A status monitor still running says when to ask again, as ARM async operations do.
   return status === "InProgress" ? { status: 200, body, headers: { "retry-after": String(input.state.options.retryAfterSeconds) } } : { status: 200, body };
 }
@@ -107,6 +115,7 @@ export function dpOperationResult(input: BackupInput): Reply {
   const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
   if (status === "InProgress") return { status: 202, headers: asyncHeaders(input.state, op) };
   if (status === "Failed" && op.failure !== undefined) return armError(op.failure.status, op.failure.code, op.failure.message);
+  if (input.state.options.dpJobIdIn === "status") return operationNotFound(input.route.operationId);
   return { status: 200, body: { objectType: "OperationJobExtendedInfo", jobId: op.jobId } };
 }
 

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { idKey, itemSeedsFromRows } from "./items.ts";
+import { idKey } from "./items.ts";
 import { itemSeedsFromJobs } from "./jobs.ts";
 import { MSI_PATH } from "./msi.ts";
 import { armHandler, msiHandler } from "./server.ts";
@@ -20,13 +20,12 @@ export type { DpJobSpec, JobRecord, RsJobSpec } from "./jobs.ts";
 
 export type {
   BusyForm,
+  Conflict,
   Emulator,
   EmulatorOptions,
   FaultResponse,
   FaultRule,
   ItemSeed,
-  QueryError,
-  QueryMatch,
   RecordedRequest,
   RequestKind,
   RetentionRuleSeed,
@@ -85,18 +84,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     identityEndpoint,
     identityHeader,
     env: () => ({ AZURE_RESOURCE_MANAGER_ENDPOINT: state.url, IDENTITY_ENDPOINT: identityEndpoint, IDENTITY_HEADER: identityHeader }),
-    seedQuery(match, rows) {
-      register(itemSeedsFromRows(rows), false);
-      state.seeds.push({ match, rows });
-    },
-    seedQueryError(match, error = {}) {
-      state.seeds.push({ match, error });
-    },
     addItems(items) {
       register(items, true);
     },
     addJobs(records) {
-      state.graph.evaluating = true;
       state.graph.warm();
       register(itemSeedsFromJobs(records), false);
       for (const record of records) state.graph.recoveryServicesResources.upsert(record);
@@ -106,6 +97,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     setBusy(itemId, form) {
       state.busy.set(idKey(itemId), form);
+    },
+    setConflict(itemId, conflict) {
+      state.conflicts.set(idKey(itemId), conflict);
     },
     fault(rule) {
       state.faults.push({ rule, seen: 0, applied: 0 });

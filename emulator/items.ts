@@ -182,25 +182,3 @@ export class Registry {
     this.policies.set(key, policy);
   }
 }
-
-/** Seeded rows register their items, so a test can seed rows and go. DP rows also teach the policy their rule and tag. */
-export function itemSeedsFromRows(rows: Record<string, unknown>[]): ItemSeed[] {
-  const seeds: ItemSeed[] = [];
-  for (const row of rows) {
-    // Tests seed malformed rows too (null, numbers, arrays): only objects with an item id register anything.
-    if (typeof row !== "object" || row === null || typeof row.itemId !== "string") continue;
-    const parsed = parseItemId(row.itemId);
-    if (parsed === undefined) continue;
-    if (parsed.vault === "rs") {
-      if (rsWorkloadOf(parsed.container, parsed.name) !== undefined) seeds.push({ itemId: row.itemId });
-      continue;
-    }
-    const dataSourceType = typeof row.dataSourceType === "string" && row.dataSourceType.includes("/") ? row.dataSourceType : undefined;
-    const base = defaultRule(dataSourceType ?? DISK);
-    const ruleName = typeof row.ruleName === "string" && row.ruleName !== "" ? row.ruleName : base.name;
-    const tag = typeof row.retentionTag === "string" && row.retentionTag !== "" ? row.retentionTag : base.defaultTag;
-    const rules = ruleName === base.name && tag === base.defaultTag ? [base] : [base, { name: ruleName, retentionTags: [tag], defaultTag: base.defaultTag }];
-    seeds.push({ itemId: row.itemId, dataSourceType, rules });
-  }
-  return seeds;
-}

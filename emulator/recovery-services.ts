@@ -7,7 +7,7 @@ import { newBackupOperation, pollOperation } from "./operations.ts";
 import type { Operation } from "./operations.ts";
 import { protectedItemResource } from "./resources.ts";
 import type { Route } from "./routes.ts";
-import { busyOf, startOperation } from "./state.ts";
+import { busyOf, conflictOf, startOperation } from "./state.ts";
 import type { State } from "./state.ts";
 
 export interface BackupInput {
@@ -34,6 +34,8 @@ const DAY_MS = 86_400_000;
 /** On-demand Full backups of SQL / SAP HANA databases keep their recovery point 45 days to 99 years. */
 const WORKLOAD_FULL_MIN_DAYS = 45;
 const MAX_DAYS = 99 * 365;
+/** Ad hoc recovery points of Azure Files live in the snapshot tier: at most 10 years (azure-file-share-support-matrix.md). */
+const FILES_MAX_YEARS = 10;
 
 export const IN_PROGRESS_MESSAGE = "Unable to initiate backup as another backup operation is currently in progress";
 
@@ -65,6 +67,11 @@ export function validateRsBody(item: RsItem, body: unknown, now: number): Reply 
   if (expiry <= now) {
     return armError(400, "BMSUserErrorInvalidRecoveryPointExpiryTime", `The recovery point expiry time ${p.recoveryPointExpiryTimeInUTC} is in the past; give a time in the future (UTC).`);
   }
+  const filesLimit = new Date(now);
+  filesLimit.setUTCFullYear(filesLimit.getUTCFullYear() + FILES_MAX_YEARS);
+  if (item.workload === "AzureFileShare" && expiry > filesLimit.getTime()) {
+    return armError(400, "BMSUserErrorInvalidRetentionDuration", `The recovery point expiry time ${p.recoveryPointExpiryTimeInUTC} is more than ${FILES_MAX_YEARS} years ahead; an on-demand Azure Files recovery point is kept at most ${FILES_MAX_YEARS} years.`);
+  }
   if (expiry > now + MAX_DAYS * DAY_MS) {
     return armError(400, "BMSUserErrorInvalidRetentionDuration", `The recovery point expiry time ${p.recoveryPointExpiryTimeInUTC} is more than 99 years ahead.`);
   }
@@ -85,10 +92,17 @@ export function rsTrigger(input: BackupInput): Reply {
   if (item === undefined) return itemNotFound();
   const invalid = validateRsBody(item, input.body, Date.now());
   if (invalid !== undefined) return invalid;
+  const set = conflictOf(state, item.id);
+  if (set?.on === "trigger") return armError(set.status ?? 409, set.code, set.message ?? set.code);
   const busy = busyOf(state, item.id);
   if (busy === "trigger409") return armError(409, "UserErrorBackupOperationInProgress", IN_PROGRESS_MESSAGE);
   if (input.modifiers.has("noAsyncHeaders")) return { status: 202 };
-  const conflict = busy === "operationFailed" ? { status: 409, code: "UserErrorBackupOperationInProgress", message: IN_PROGRESS_MESSAGE } : undefined;
+  const conflict =
+    set !== undefined
+      ? { status: set.status ?? 409, code: set.code, message: set.message ?? set.code }
+      : busy === "operationFailed"
+        ? { status: 409, code: "UserErrorBackupOperationInProgress", message: IN_PROGRESS_MESSAGE }
+        : undefined;
   const op = newBackupOperation("rs", item, input.apiVersion, input.modifiers.has("neverFinishes"), conflict);
   startOperation(state, op);
   startRsJob(state, op, item, backupTypeOf(input.body));

@@ -4,22 +4,21 @@ import type { Bucket, QuotaWindow } from "./limits.ts";
 import type { Operation } from "./operations.ts";
 import { ResourceGraph } from "./resource-graph/index.ts";
 import type { TokenStore } from "./tokens.ts";
-import type { BusyForm, EmulatorOptions, QueryError, QueryMatch, RecordedRequest, RuntimeOptions } from "./types.ts";
-
-export type QuerySeed = { match: QueryMatch; rows: Record<string, unknown>[] } | { match: QueryMatch; error: QueryError };
+import type { BusyForm, Conflict, EmulatorOptions, RecordedRequest, RuntimeOptions } from "./types.ts";
 
 /** Everything the handlers read and change; one per emulator. */
 export interface State {
   url: string;
   options: RuntimeOptions;
   registry: Registry;
-  seeds: QuerySeed[];
   /** Resource Graph's job records and the evaluator over them. */
   graph: ResourceGraph;
   /** Lower-cased subscription id -> what is denied. */
   denied: Map<string, "write" | "all">;
   /** idKey(item) -> how the service says a backup is already running. */
   busy: Map<string, BusyForm>;
+  /** idKey(item) -> what the service says to a trigger of it. */
+  conflicts: Map<string, Conflict>;
   faults: ActiveFault[];
   operations: Map<string, Operation>;
   /** idKey(item) -> the last operation a trigger of it started. */
@@ -38,6 +37,7 @@ export const DEFAULT_OPTIONS: RuntimeOptions = {
   argPageSize: 1000,
   argQuota: { perWindow: 15, windowMs: 5000 },
   writeBucket: false,
+  dpJobIdIn: "location",
   knownClientIds: undefined,
 };
 
@@ -54,10 +54,10 @@ export function createState(url: string, options: RuntimeOptions, tokens: TokenS
     url,
     options,
     registry: new Registry(),
-    seeds: [],
     graph: new ResourceGraph(),
     denied: new Map(),
     busy: new Map(),
+    conflicts: new Map(),
     faults: [],
     operations: new Map(),
     lastOperation: new Map(),
@@ -70,10 +70,10 @@ export function createState(url: string, options: RuntimeOptions, tokens: TokenS
 
 export function resetState(state: State): void {
   state.registry.clear();
-  state.seeds.length = 0;
   state.graph.clear();
   state.denied.clear();
   state.busy.clear();
+  state.conflicts.clear();
   state.faults.length = 0;
   state.operations.clear();
   state.lastOperation.clear();
@@ -95,4 +95,9 @@ export function busyOf(state: State, itemId: string): BusyForm | undefined {
 export function startOperation(state: State, op: Operation): void {
   state.operations.set(op.id, op);
   state.lastOperation.set(idKey(op.itemId), op);
+}
+
+/** The conflict a test set for the item, as the failure its operation ends with (or undefined). */
+export function conflictOf(state: State, itemId: string): Conflict | undefined {
+  return state.conflicts.get(idKey(itemId));
 }

@@ -16,6 +16,12 @@ export interface EmulatorOptions {
   argPageSize?: number;
   /** ARG per-principal quota (default 15 per 5000 ms); over it -> 429 with quota headers. false: no quota and no quota headers. */
   argQuota?: { perWindow: number; windowMs: number } | false;
+  /**
+   * Where a Backup vault operation names its job: the Location result (default, as the spec's final-state-via
+   * says), the async-operation status's properties.jobId only (the Location then answers 404: its example path
+   * matches no documented route), or both.
+   */
+  dpJobIdIn?: "location" | "status" | "both";
   /** ARM per-subscription write token bucket for the trigger POSTs (default false). Empty -> 429 + Retry-After. */
   writeBucket?: { burst: number; refillPerSecond: number } | false;
   /** User-assigned identities the MSI endpoint accepts via client_id. Default: any. */
@@ -105,16 +111,20 @@ export interface ItemSeed {
   rules?: RetentionRuleSeed[];
 }
 
-export type QueryMatch = string | RegExp | ((query: string) => boolean);
-
-export interface QueryError {
-  /** Default 400. */
-  status?: number;
-  /** Default: an ARG parser failure (BadRequest / InvalidQuery / ParserFailure). */
-  body?: unknown;
-}
-
 export type BusyForm = "trigger409" | "operationFailed";
+
+/**
+ * What the service says to a trigger of the item: refuse the POST (`on: "trigger"`), or accept it and end the
+ * operation (and the job it started) Failed (`on: "operation"`). Which one the service does for a conflict is
+ * not documented; tests try both.
+ */
+export interface Conflict {
+  code: string;
+  message?: string;
+  on: "trigger" | "operation";
+  /** HTTP status of a refused POST, and of the failed operation's result. Default 409. */
+  status?: number;
+}
 
 export interface Emulator {
   /** "https://127.0.0.1:<port>": the ARM endpoint (AZURE_RESOURCE_MANAGER_ENDPOINT). */
@@ -125,26 +135,22 @@ export interface Emulator {
   identityEndpoint: string;
   identityHeader: string;
   env(): Record<string, string>;
-  /** string = substring of the query text; later seeds win; an unmatched query answers 0 rows, or is evaluated once addJobs was called. Registers every item id in the rows. */
-  seedQuery(match: QueryMatch, rows: Record<string, unknown>[]): void;
-  /** A query that Resource Graph rejects. */
-  seedQueryError(match: QueryMatch, error?: QueryError): void;
   addItems(items: ItemSeed[]): void;
   /**
    * Job records for Resource Graph's RecoveryServicesResources (build them with rsJob / dpJob); a record with the id
-   * of one already held replaces it. From the first call on (even with no records) every query no seed matches is
-   * evaluated over them; before it, such a query answers no rows. Registers the items the records name.
+   * of one already held replaces it. Every query is evaluated over them. Registers the items the records name.
    */
   addJobs(records: JobRecord[]): void;
   /** "write" (default): reads OK, triggers 403. "all": ARG trims the subscription and every ARM call on it is 403. */
   denySubscription(subscriptionId: string, scope?: "write" | "all"): void;
   setBusy(itemId: string, form: BusyForm): void;
+  setConflict(itemId: string, conflict: Conflict): void;
   fault(rule: FaultRule): void;
   /** Change options on the running emulator (MSAL caches the identity endpoint per process, so tests keep one emulator). */
   configure(options: Omit<EmulatorOptions, "identityHeader">): void;
   requests: RecordedRequest[];
   tokens: string[];
-  /** Clear seeds, job records, items, faults, denials, busy items, operations, quota and bucket state and the request log; tokens stay valid. */
+  /** Clear job records, items, faults, denials, busy items, conflicts, operations, quota and bucket state and the request log; tokens stay valid. */
   reset(): void;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PinoPretty } from "pino-pretty";
@@ -10,14 +10,14 @@ import { createLogger, type Logger } from "./log.ts";
 import { createCredential } from "./azure/credential.ts";
 import { sweep, type SweepOptions } from "./sweep.ts";
 import { exitCodeOf, renderReport, type Report } from "./report.ts";
-import { loadQueries, listQueryNames } from "./queries/load.ts";
+import { loadQueries } from "./queries/load.ts";
 import { lineColumn, prepareQuery } from "./queries/prepare.ts";
 
 const USAGE = `Usage:
   retry-failed-backups sweep [--dry-run] [--query NAME]... [--subscription ID]... [--max-retries N] [--queries-dir DIR] [--json]
   retry-failed-backups check-queries [--queries-dir DIR] [--query NAME]...
   retry-failed-backups show-query NAME [--queries-dir DIR]
-  retry-failed-backups demo [--json]
+  retry-failed-backups demo [--json] [--queries-dir DIR]
 
 Settings come from the environment (see README "Settings"). Exit codes: 0 ok, 1 some action or query failed, 2 bad usage or settings.`;
 
@@ -194,30 +194,31 @@ async function showQueryCommand(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** The text the sweep sends for a rule (tunables written in), or the file itself when it cannot be sent. */
-function sentText(file: string): string {
-  const prepared = prepareQuery(file);
-  return prepared.ok ? prepared.query.text : file;
-}
-
 async function demoCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { ...HELP, json: { type: "boolean" } });
+  const { values } = parse(args, { ...HELP, json: { type: "boolean" }, "queries-dir": { type: "string" } });
   if (values.help) {
     io.stdout(USAGE + "\n");
     return 0;
   }
   const json = values.json === true;
   const { startEmulator } = await import("../emulator/index.ts");
-  const { demoEstate, seedEstate } = await import("../emulator/estate.ts");
-  const queriesDir = path.join(ROOT, "queries");
-  const texts = Object.fromEntries(await Promise.all((await listQueryNames(queriesDir)).map(async (n) => [n, sentText(await readFile(path.join(queriesDir, `${n}.kql`), "utf8"))] as const)));
+  const { demoEstate, describeHistory, seedEstate } = await import("../emulator/estate.ts");
+  const queriesDir = path.resolve(values["queries-dir"] ?? path.join(ROOT, "queries"));
   const emulator = await startEmulator();
   try {
-    seedEstate(emulator, demoEstate(), texts);
+    const now = new Date();
+    const estate = demoEstate(now);
+    seedEstate(emulator, estate);
     // The managed-identity source is chosen once per process: point it at the emulator before any credential exists.
     Object.assign(process.env, { IDENTITY_ENDPOINT: emulator.identityEndpoint, IDENTITY_HEADER: emulator.identityHeader });
     const settings = loadSettings({ ...io.env, AZURE_RESOURCE_MANAGER_ENDPOINT: emulator.url, RETRY_SUBSCRIPTIONS: "", RETRY_MANAGEMENT_GROUPS: "", RETRY_QUERIES_DIR: queriesDir, AZURE_CLIENT_ID: "" });
-    if (!json) io.stdout(`Demo: no Azure here, so this sweep runs against the embedded local ARM at ${emulator.url}\n(sample estate: 3 subscriptions, both vault kinds, every workload). For a real tenant: az login, then npx retry-failed-backups sweep --dry-run\n\n`);
+    if (!json) {
+      io.stdout(
+        `Demo: no Azure here, so this sweep runs against the embedded local ARM at ${emulator.url}: three subscriptions of backup\n` +
+          `jobs, both vault kinds, every workload, judged by the rules in ${path.relative(process.cwd(), queriesDir) || "."}. Edit a tunable there and run it again.\n` +
+          "For a real tenant: az login, then npx retry-failed-backups sweep --dry-run\n\n",
+      );
+    }
     const report = await sweep({
       trigger: "cli",
       settings,
@@ -227,6 +228,16 @@ async function demoCommand(args: string[], io: CliIo): Promise<number> {
       retry: { baseDelayMs: 50, maxDelayMs: 200 },
       operation: { maxPollIntervalMs: 200 },
     });
+    if (!json) {
+      const outcome = (itemId: string) => {
+        const action = report.actions.find((a) => a.itemId.toLowerCase() === itemId.toLowerCase());
+        if (action === undefined) return "left alone (no rule returned it)";
+        const why = action.waitReason ?? action.error?.code ?? (action.outcome === "exhausted" ? `${action.attempts ?? "?"} attempts` : undefined);
+        return `${action.outcome}${why === undefined ? "" : ` (${why})`}`;
+      };
+      const width = Math.max(...estate.cases.map((c) => c.label.length));
+      io.stdout(`What the rules decided, item by item (history -> outcome):\n${estate.cases.map((c) => `  ${c.label.padEnd(width)}  ${describeHistory(estate.jobs, c.itemId, now)} -> ${outcome(c.itemId)}`).join("\n")}\n\n`);
+    }
     printReport(report, io, json);
     return 0;
   } finally {

@@ -12,7 +12,7 @@ import { createHttpPoller } from "@azure/core-lro";
 import type { OperationResponse } from "@azure/core-lro";
 import { isRestError } from "@azure/core-rest-pipeline";
 import type { RestError } from "@azure/core-rest-pipeline";
-import { startEmulator } from "../emulator/index.ts";
+import { dpJob, rsJob, startEmulator } from "../emulator/index.ts";
 import type { Emulator } from "../emulator/index.ts";
 import { demoEstate, seedEstate } from "../emulator/estate.ts";
 
@@ -32,6 +32,7 @@ const BV = "bv-test";
 const BI = "diskrg-disk-data-01-6b1f3e2a-8c4d-4f5e-9a7b-1c2d3e4f5a6b";
 const DP_ID = `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/Microsoft.DataProtection/backupVaults/${BV}/backupInstances/${BI}`;
 const DP_VERSION = "2025-07-01";
+const QUERY_ALL = "RecoveryServicesResources | project id";
 const FAST_RETRY = { maxRetries: 3, retryDelayInMs: 5, maxRetryDelayInMs: 20 };
 const days = (n: number) => new Date(Date.now() + n * 86_400_000);
 
@@ -157,12 +158,13 @@ describe("managed identity and ARM authentication", () => {
 });
 
 describe("Resource Graph", () => {
-  const QUERY = "RecoveryServicesResources | where type =~ 'microsoft.recoveryservices/vaults/backupjobs' | project id, subscriptionId, itemId";
-  const rows = (count: number, sub: string, from = 0) =>
-    Array.from({ length: count }, (_, i) => ({ id: `/subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.RecoveryServices/vaults/${VAULT}/backupJobs/job-${from + i}`, subscriptionId: sub, itemId: VM_ID }));
+  const QUERY = "RecoveryServicesResources | where type =~ 'microsoft.recoveryservices/vaults/backupjobs' | project id, subscriptionId, itemId = tostring(properties.backupInstanceId) | order by id asc";
+  /** Failed jobs of a VM in the subscription, with ids that sort in the order made. */
+  const jobs = (count: number, sub: string, from = 0) =>
+    Array.from({ length: count }, (_, i) => rsJob({ itemId: rsId(sub, VM_CONTAINER, VM_ITEM), jobId: `00000000-0000-4000-8000-${String(from + i).padStart(12, "0")}` }));
 
   it("pages 2,500 rows with top / skipToken and sends quota headers", async () => {
-    emulator.seedQuery("backupjobs", [...rows(1500, SUB_A), ...rows(1000, SUB_B, 1500)]);
+    emulator.addJobs([...jobs(1500, SUB_A), ...jobs(1000, SUB_B, 1500)]);
     const client = graph();
     const remaining: (string | undefined)[] = [];
     const counts: number[] = [];
@@ -187,8 +189,8 @@ describe("Resource Graph", () => {
     expect(emulator.requests.find((r) => r.kind === "arg")?.headers["x-ms-user-quota-remaining"]).toBeUndefined();
   });
 
-  it("scopes rows to the subscriptions asked for, trims denied ones, and answers unmatched queries with no rows", async () => {
-    emulator.seedQuery(/backupjobs/, [...rows(3, SUB_A), ...rows(2, SUB_B, 3)]);
+  it("scopes rows to the subscriptions asked for, trims denied ones, and answers a table with no records with no rows", async () => {
+    emulator.addJobs([...jobs(3, SUB_A), ...jobs(2, SUB_B, 3)]);
     const client = graph();
     expect((await client.resources({ query: QUERY, subscriptions: [SUB_B] })).totalRecords).toBe(2);
     expect((await client.resources({ query: QUERY, managementGroups: ["contoso"] })).totalRecords).toBe(5);
@@ -208,20 +210,19 @@ describe("Resource Graph", () => {
     expect(error.response?.headers.get("x-ms-user-quota-resets-after")).toMatch(/^00:0[01]:\d\d$/);
   });
 
-  it("rejects a bad $top and answers a seeded query error like ARG", async () => {
+  it("rejects a bad $top and answers a query that does not parse like ARG", async () => {
     const client = graph();
     expect((await rejection(client.resources({ query: QUERY, options: { top: 1001 } }))).statusCode).toBe(400);
-    emulator.seedQueryError("broken");
-    const error = await rejection(client.resources({ query: "broken | where" }));
+    const error = await rejection(client.resources({ query: "RecoveryServicesResources | where" }));
     expect(error.statusCode).toBe(400);
     const details = error.details as { error: { code: string; details: { code: string; additionalProperties: { line?: number } }[] } };
     expect(details.error.code).toBe("BadRequest");
-    expect(details.error.details.map((d) => d.code)).toEqual(["InvalidQuery", "ParserFailure"]);
-    expect(details.error.details[1]?.additionalProperties.line).toBe(1);
+    expect(details.error.details.map((d) => d.code)).toEqual(["InvalidQuery"]);
+    expect(details.error.details[0]?.additionalProperties.line).toBe(1);
   });
 
   it("injects a truncated result and a repeated skip token", async () => {
-    emulator.seedQuery("backupjobs", rows(30, SUB_A));
+    emulator.addJobs(jobs(30, SUB_A));
     const client = graph();
     emulator.fault({ kind: "arg", times: 1, respond: { argTruncated: true } });
     const truncated = await client.resources({ query: QUERY, options: { top: 10 } });
@@ -234,8 +235,20 @@ describe("Resource Graph", () => {
 });
 
 describe("Recovery Services on-demand backup", () => {
+  it("refuses an Azure Files recovery point kept more than 10 years, and takes one of 10 years", async () => {
+    const container = "StorageContainer;Storage;rg-files;starchive01";
+    const item = "AzureFileShare;archive";
+    emulator.addItems([{ itemId: rsId(SUB_A, container, item) }]);
+    const client = backup();
+    const refused = await rejection(client.backups.trigger(VAULT, RG, "Azure", container, item, { properties: { objectType: "AzureFileShareBackupRequest", recoveryPointExpiryTimeInUTC: days(5000) } }));
+    expect([refused.statusCode, errorCode(refused)]).toEqual([400, "BMSUserErrorInvalidRetentionDuration"]);
+    expect(refused.message).toMatch(/at most 10 years/);
+    await client.backups.trigger(VAULT, RG, "Azure", container, item, { properties: { objectType: "AzureFileShareBackupRequest", recoveryPointExpiryTimeInUTC: days(3650) } });
+    expect(emulator.requests.filter((r) => r.kind === "rs.trigger").map((r) => r.status)).toEqual([400, 202]);
+  });
+
   it("triggers through backups.trigger and follows Azure-AsyncOperation to a job id", async () => {
-    emulator.seedQuery("x", [{ id: "job", subscriptionId: SUB_A, itemId: VM_ID }]);
+    emulator.addItems([{ itemId: VM_ID }]);
     const client = backup();
     let asyncOperation: string | undefined;
     let location: string | undefined;
@@ -356,7 +369,8 @@ describe("Data Protection ad-hoc backup", () => {
   });
 
   it("rejects an unknown rule or tag and fails the operation when the limit of concurrent backups is reached", async () => {
-    emulator.seedQuery("x", [{ id: "job", subscriptionId: SUB_A, itemId: DP_ID, ruleName: "BackupDaily", retentionTag: "Weekly" }]);
+    // The job's rule and tag join the instance's policy, next to the default rule.
+    emulator.addJobs([dpJob({ itemId: DP_ID, ruleName: "BackupDaily", retentionTag: "Weekly" })]);
     const client = rest();
     expect((await adhocBackup(client, "BackupMonthly")).initial.body).toMatchObject({ error: { code: "UserErrorInvalidRuleName" } });
     expect((await adhocBackup(client, "BackupHourly", "Yearly")).initial.body).toMatchObject({ error: { code: "UserErrorInvalidRetentionTag" } });
@@ -380,12 +394,11 @@ describe("fault injection", () => {
   });
 
   it("retries a 429 with Retry-After and gives up on one without", async () => {
-    emulator.seedQuery("backupjobs", []);
     emulator.fault({ kind: "arg", times: 1, respond: { status: 429, headers: { "retry-after": "0" } } });
     const client = graph();
-    await client.resources({ query: "backupjobs" });
+    await client.resources({ query: QUERY_ALL });
     emulator.fault({ kind: "arg", times: 1, respond: { status: 429 } });
-    const error = await rejection(client.resources({ query: "backupjobs" }));
+    const error = await rejection(client.resources({ query: QUERY_ALL }));
     expect([error.statusCode, errorCode(error)]).toEqual([429, "TooManyRequests"]);
     expect(emulator.requests.filter((r) => r.kind === "arg").map((r) => r.status)).toEqual([429, 200, 429]);
   });
@@ -410,15 +423,18 @@ describe("fault injection", () => {
 });
 
 describe("demo estate", () => {
-  it("seeds both queries by name, with every workload, a busy item and a read-only subscription", async () => {
+  it("seeds job histories of both vault kinds, with every workload, a busy item and a read-only subscription", async () => {
     const estate = demoEstate();
-    seedEstate(emulator, estate, { "recovery-services": "RecoveryServicesResources | where type =~ 'microsoft.recoveryservices/vaults/backupjobs'" });
+    seedEstate(emulator, estate);
     const client = graph();
-    const rsRows = (await client.resources({ query: "RecoveryServicesResources | where type =~ 'microsoft.recoveryservices/vaults/backupjobs'\n" })).data as { itemId: string }[];
-    const dpRows = (await client.resources({ query: "x | where type =~ 'microsoft.dataprotection/backupvaults/backupjobs'" })).data as { itemId: string }[];
-    expect(rsRows).toHaveLength(estate.rowsByQuery["recovery-services"]!.length);
-    expect(dpRows).toHaveLength(estate.rowsByQuery["backup-vault"]!.length);
+    const jobsOf = async (type: string) =>
+      (await client.resources({ query: `RecoveryServicesResources | where type =~ '${type}' | project id, itemId = tostring(properties.backupInstanceId) | order by id asc` })).data as { itemId: string }[];
+    const rsRows = await jobsOf("microsoft.recoveryservices/vaults/backupjobs");
+    const dpRows = await jobsOf("microsoft.dataprotection/backupvaults/backupjobs");
+    expect(rsRows.length + dpRows.length).toBe(estate.jobs.length);
+    expect(new Set(dpRows.map((r) => r.itemId.toLowerCase())).size).toBe(4);
     expect(estate.subscriptions.length).toBeGreaterThanOrEqual(3);
+    expect(estate.cases.every((c) => estate.jobs.some((j) => String(j.properties.backupInstanceId).toLowerCase() === c.itemId.toLowerCase()))).toBe(true);
     const names = rsRows.map((r) => r.itemId.split("/").pop()!.split(";")[0]!.toLowerCase());
     expect(new Set(names)).toEqual(new Set(["vm", "sqldatabase", "saphanadatabase", "azurefileshare"]));
     const busy = estate.busy[0]!;

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildBundle, type BuildResult } from "../scripts/build.ts";
 import type { Report } from "../src/report.ts";
-import { items, row, startHarness, SUBS, type Harness } from "./support/harness.ts";
+import { items, failedJob, startHarness, SUBS, type Harness } from "./support/harness.ts";
 
 // Stands in for the worker's module: keeps the programming model and every registration.
 const CORE_STUB = `"use strict";
@@ -143,7 +143,7 @@ describe("the function bundle", () => {
 
   it("runs an HTTP dry run and a timer sweep end to end, logging JSON lines the host stores as they are", async () => {
     const id = items.vm(SUBS.a, "vm-bundled");
-    await h.query("recovery-services", [row(SUBS.a, id)]);
+    await h.failedJobs("recovery-services", [failedJob(SUBS.a, id)]);
     const jobs = [httpJob('{"dryRun": true}'), timerJob(true)];
     const { results } = await drive(jobs);
     const [http, timer] = results;

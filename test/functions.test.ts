@@ -11,7 +11,7 @@ import { timerHandler } from "../src/functions/timer.ts";
 import type { FunctionDeps } from "../src/functions/run.ts";
 import { MAX_BODY_BYTES } from "../src/functions/body.ts";
 import { accountingHolds, type Report } from "../src/report.ts";
-import { FAST_OPERATION, FAST_RETRY, items, row, useHarness, SUBS } from "./support/harness.ts";
+import { FAST_OPERATION, FAST_RETRY, items, failedJob, useHarness, SUBS } from "./support/harness.ts";
 
 interface Captured {
   level: LogLevel;
@@ -81,7 +81,7 @@ function expectBridged(lines: Captured[], context: InvocationContext) {
 
 async function seedTwoVms(): Promise<string[]> {
   const ids = [items.vm(SUBS.a, "vm-1"), items.vm(SUBS.b, "vm-2")];
-  await h.query("recovery-services", ids.map((id, i) => row([SUBS.a, SUBS.b][i]!, id)));
+  await h.failedJobs("recovery-services", ids.map((id, i) => failedJob([SUBS.a, SUBS.b][i]!, id)));
   return ids;
 }
 
@@ -179,7 +179,7 @@ describe("HTTP trigger", () => {
 
   it("runs every query with the defaults for an empty body, whatever its content type", async () => {
     await seedTwoVms();
-    await h.query("backup-vault", [row(SUBS.c, items.dp(SUBS.c, "disk-1"))]);
+    await h.failedJobs("backup-vault", [failedJob(SUBS.c, items.dp(SUBS.c, "disk-1"))]);
     h.emulator.addItems([{ itemId: items.dp(SUBS.c, "disk-1") }]);
     const response = await send(await httpHandler(post(undefined, {}), invocation("sweep").context, deps()));
     expect(response.status).toBe(200);
@@ -189,8 +189,8 @@ describe("HTTP trigger", () => {
 
   it("narrows a run to the named queries and subscriptions, with at most maxRetries backups", async () => {
     const inA = [items.vm(SUBS.a, "vm-a1"), items.vm(SUBS.a, "vm-a2")];
-    const marker = await h.query("recovery-services", [...inA.map((id) => row(SUBS.a, id)), row(SUBS.b, items.vm(SUBS.b, "vm-b1"))]);
-    const other = await h.query("other-rule", [row(SUBS.a, items.vm(SUBS.a, "vm-other"))]);
+    const marker = await h.failedJobs("recovery-services", [...inA.map((id) => failedJob(SUBS.a, id)), failedJob(SUBS.b, items.vm(SUBS.b, "vm-b1"))]);
+    const other = await h.failedJobs("other-rule", [failedJob(SUBS.a, items.vm(SUBS.a, "vm-other"))]);
     const body = JSON.stringify({ queries: ["recovery-services"], subscriptions: [SUBS.a.toUpperCase()], maxRetries: 1 });
     const response = await send(await httpHandler(post(body), invocation("sweep").context, deps()));
 
@@ -234,7 +234,7 @@ describe("HTTP trigger", () => {
   ];
 
   it.each(badRequests)("answers 400 naming every problem for %s, and calls nothing", async (_name, request, expected) => {
-    await h.query("recovery-services", [row(SUBS.a, items.vm(SUBS.a, "vm-1"))]);
+    await h.failedJobs("recovery-services", [failedJob(SUBS.a, items.vm(SUBS.a, "vm-1"))]);
     const { context, lines } = invocation("sweep");
     const response = await send(await httpHandler(request, context, deps()));
 

@@ -1,7 +1,7 @@
 // A failure wave in one subscription meets ARM's per-subscription write bucket: the sweep paces its
 // writes to the bucket instead of answering each 429 on its own (which becomes a 429 storm).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, items, row, SUBS, type Harness } from "./support/harness.ts";
+import { startHarness, items, failedJob, SUBS, type Harness } from "./support/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,8 +13,8 @@ afterAll(async () => {
 
 describe("write pacing", () => {
   it("triggers 40 items of one subscription through a 10-token bucket with almost no 429", async () => {
-    const rows = Array.from({ length: 40 }, (_, i) => (i % 4 === 3 ? row(SUBS.a, items.dp(SUBS.a, `disk-${i}-0f1e`), { ruleName: "BackupHourly", retentionTag: "Default" }) : row(SUBS.a, items.vm(SUBS.a, `vm-${i}`))));
-    await h.query("wave", rows);
+    const rows = Array.from({ length: 40 }, (_, i) => (i % 4 === 3 ? failedJob(SUBS.a, items.dp(SUBS.a, `disk-${i}-0f1e`), { ruleName: "BackupHourly", retentionTag: "Default" }) : failedJob(SUBS.a, items.vm(SUBS.a, `vm-${i}`))));
+    await h.failedJobs("wave", rows);
     const { report } = await h.run({ env: { RETRY_CONCURRENCY: "8" } });
     expect(report.totals).toMatchObject({ rows: 40, triggered: 40, failed: 0 });
     const writes = h.emulator.requests.filter((r) => r.kind === "rs.trigger" || r.kind === "dp.trigger");
@@ -26,7 +26,7 @@ describe("write pacing", () => {
   it("holds every write of a subscription for a 429's Retry-After, and other subscriptions go on", async () => {
     h.emulator.reset();
     h.emulator.configure({ writeBucket: false });
-    await h.query("held", [...Array.from({ length: 6 }, (_, i) => row(SUBS.a, items.vm(SUBS.a, `held-${i}`))), row(SUBS.b, items.vm(SUBS.b, "free-1"))]);
+    await h.failedJobs("held", [...Array.from({ length: 6 }, (_, i) => failedJob(SUBS.a, items.vm(SUBS.a, `held-${i}`))), failedJob(SUBS.b, items.vm(SUBS.b, "free-1"))]);
     h.emulator.fault({ kind: "rs.trigger", subscriptionId: SUBS.a, times: 1, respond: { status: 429, headers: { "retry-after": "1" } } });
     const { report } = await h.run({ env: { RETRY_CONCURRENCY: "8" } });
     expect(report.totals.triggered).toBe(7);

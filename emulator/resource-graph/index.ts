@@ -53,11 +53,6 @@ function rowOf(record: JobRecord): Row {
 
 export class ResourceGraph {
   readonly recoveryServicesResources = new RecordTable();
-  /**
-   * Set once a test hands the emulator job records (addJobs, even with none). Until then a query no seed matches
-   * answers no rows, as it did before the evaluator: the canned-answer tests rely on it. Cleared by reset().
-   */
-  evaluating = false;
   private evaluator: Evaluator | undefined;
   /** Recent results by snapshot number: the later pages of a request read the evaluation its first page made. */
   private readonly snapshots = new Map<number, Evaluated>();
@@ -89,7 +84,6 @@ export class ResourceGraph {
   clear(): void {
     this.recoveryServicesResources.clear();
     this.snapshots.clear();
-    this.evaluating = false;
   }
 }
 

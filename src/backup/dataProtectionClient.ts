@@ -119,6 +119,8 @@ export class DataProtectionClient {
                 throw new RetryBackupsError("UntrustedOperationUrl", `the operation URL is not on ${endpoint}; not followed, so the token stays with ARM`);
               }
               const response = await client.pathUnchecked(url).get({ ...requestOptions(adhocOptions), ...(pollOptions?.abortSignal ? { abortSignal: pollOptions.abortSignal } : {}) });
+              // Read here: core-lro fetches the Location result right after the status that ended, before updateState.
+              statusJobId = StatusJobSchema.safeParse(response.body).data?.properties?.jobId ?? statusJobId;
               const known = statusJobId;
               // A Location that answers no result is no loss when the status already named the job.
               if (url === locationUrl && known !== undefined && !["200", "201", "202", "204"].includes(response.status)) {
@@ -136,7 +138,6 @@ export class DataProtectionClient {
             },
             // core-lro throws a plain Error for a Failed operation; keep the service's code instead.
             updateState: (state, response) => {
-              statusJobId = StatusJobSchema.safeParse(response.rawResponse.body).data?.properties?.jobId ?? statusJobId;
               if (state.status !== "failed" && state.status !== "canceled") return;
               const error = ErrorBodySchema.safeParse(response.rawResponse.body).data?.error;
               const status = state.status === "failed" ? "Failed" : "Canceled";

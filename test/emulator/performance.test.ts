@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { rsJob } from "../../emulator/index.ts";
 import type { JobRecord, RsJobSpec } from "../../emulator/index.ts";
 import { items, SUBS, useHarness } from "../support/harness.ts";
+import { prepareQuery } from "../../src/queries/prepare.ts";
 
 const h = useHarness({}, (harness) => harness.emulator.configure({ argQuota: false }));
 const ITEMS = 7_500;
@@ -48,10 +49,12 @@ async function readAll(query: string): Promise<{ rows: Record<string, unknown>[]
 describe("30,000 job records", () => {
   it("the shipped recovery-services rule and a three-join query answer correctly", async () => {
     h.emulator.addJobs(estate());
-    const rule = await readFile(path.resolve("test/emulator/fixtures/recovery-services.kql"), "utf8");
+    const prepared = prepareQuery(await readFile(path.resolve("queries/recovery-services.kql"), "utf8"));
+    if (!prepared.ok) throw new Error("the shipped rule cannot be sent");
+    const rule = prepared.query.text;
     const judged = await readAll(rule);
     expect(judged.rows).toHaveLength((ITEMS / 3) * 2);
-    expect(judged.rows.filter((r) => r.exhausted === true && r.attempts === 3)).toHaveLength(ITEMS / 3);
+    expect(judged.rows.filter((r) => r.verdict === "exhausted" && r.attempts === 3)).toHaveLength(ITEMS / 3);
     expect(new Set(judged.rows.map((r) => r.itemId)).size).toBe(judged.rows.length);
 
     const threeJoins = `RecoveryServicesResources

@@ -52,7 +52,6 @@ describe("what Resource Graph refuses: 400 BadRequest, details[].code InvalidQue
     ["an unknown column (Kusto's binder)", `${JOBS} | project itemId`, /'itemId' does not refer to any known column.*KS142/],
     ["a syntax error", `${JOBS} | where`, /KS\d+/],
   ])("%s", async (_name, query, construct) => {
-    h.emulator.addJobs([]);
     const { status, body } = await refusal(query);
     expect(status).toBe(400);
     expect(body.error.code).toBe("BadRequest");
@@ -63,22 +62,10 @@ describe("what Resource Graph refuses: 400 BadRequest, details[].code InvalidQue
   });
 
   it("what the emulator does not implement is refused the same way, never guessed", async () => {
-    h.emulator.addJobs([]);
     const percentile = await refusal(`${JOBS} | summarize percentile(todouble(properties.duration), 50)`);
     expect(percentile.body.error.details[0]?.message).toMatch(/the function `percentile\(\)` is not implemented by the emulator's Resource Graph/);
     const flags = await refusal(`${JOBS} | where name matches regex "a(?i)b"`);
     expect(flags.body.error.details[0]?.message).toMatch(/regular expression uses flags set in the middle/);
-  });
-
-  it("a query a seed matches is answered from the seed, statements and all (the canned answers of today's tests)", async () => {
-    h.emulator.addJobs([]);
-    h.emulator.seedQuery("let canned", [{ id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/backupJobs/1" }]);
-    expect((await graph().resources({ query: "let canned = 1;\nRecoveryServicesResources" })).totalRecords).toBe(1);
-  });
-
-  it("before any job records were added, a query no seed matches answers no rows, as it did before the evaluator", async () => {
-    const response = await graph().resources({ query: "let x = 1;\nRecoveryServicesResources" });
-    expect([response.totalRecords, response.data]).toEqual([0, []]);
   });
 });
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { FaultResponse, RequestKind } from "../../emulator/index.ts";
 import { exitCodeOf, type ActionReport } from "../../src/report.ts";
-import { FAST_RETRY, items, row, useHarness, SUBS } from "../support/harness.ts";
+import { FAST_RETRY, items, failedJob, useHarness, SUBS, type FailedJob } from "../support/harness.ts";
 import { acceptedTriggers, expectAccounted, isTrigger, outsideAllowedShapes } from "./support/wire.ts";
 
 const h = useHarness({}, (t) => {
@@ -16,10 +16,10 @@ const KINDS = [
   { vault: "Backup vault", trigger: "dp.trigger", status: "dp.operationStatus", id: (name: string) => items.dp(SUBS.a, `${name}-0000`) },
 ] as const satisfies readonly { vault: string; trigger: RequestKind; status: RequestKind; id: (name: string) => string }[];
 
-/** A row the planner and both vaults accept; Backup-vault rows name their rule and tag so no policy read is needed. */
-function rowFor(itemId: string): Record<string, unknown> {
+/** A failed job the planner and both vaults accept; Backup-vault jobs name their rule and tag so no policy read is needed. */
+function rowFor(itemId: string): FailedJob {
   const sub = /\/subscriptions\/([^/]+)/.exec(itemId)![1]!;
-  return itemId.includes("Microsoft.DataProtection") ? row(sub, itemId, { ruleName: "BackupHourly", retentionTag: "Default" }) : row(sub, itemId);
+  return itemId.includes("Microsoft.DataProtection") ? failedJob(sub, itemId, { ruleName: "BackupHourly", retentionTag: "Default" }) : failedJob(sub, itemId);
 }
 
 const reportOf = (actions: ActionReport[], itemId: string) => actions.find((a) => a.itemId.toLowerCase() === itemId.toLowerCase());
@@ -41,7 +41,7 @@ describe.each(KINDS)("$vault trigger", ({ trigger, status, id }) => {
     ["a connection reset", { reset: true }],
   ])("answered %s twice: retried, triggered once with a job id", async (_name, respond) => {
     const item = id("flaky");
-    await h.query("writes", [rowFor(item), rowFor(id("steady"))]);
+    await h.failedJobs("writes", [rowFor(item), rowFor(id("steady"))]);
     h.emulator.fault({ kind: trigger, itemId: item, times: 2, respond });
     const { report } = await h.run();
 
@@ -54,7 +54,7 @@ describe.each(KINDS)("$vault trigger", ({ trigger, status, id }) => {
 
   it("accepted, then the connection is cut halfway through the answer: the retry meets the running backup, not failed, one backup", async () => {
     const item = id("cut");
-    await h.query("writes", [rowFor(item)]);
+    await h.failedJobs("writes", [rowFor(item)]);
     h.emulator.fault({ kind: trigger, times: 1, respond: { resetMidBody: true } });
     const { report } = await h.run();
 
@@ -72,7 +72,7 @@ describe.each(KINDS)("$vault trigger", ({ trigger, status, id }) => {
     ["an hour in retry-after-ms", { "retry-after-ms": "3600000" }],
   ])("429 asking to wait %s: not waited; failed with a reason that says so; the others trigger", async (_name, headers) => {
     const item = id("hour");
-    await h.query("writes", [rowFor(item), rowFor(id("fine"))]);
+    await h.failedJobs("writes", [rowFor(item), rowFor(id("fine"))]);
     h.emulator.fault({ kind: trigger, itemId: item, respond: { status: 429, headers } });
     const { report } = await h.run();
 
@@ -87,7 +87,7 @@ describe.each(KINDS)("$vault trigger", ({ trigger, status, id }) => {
 
   it("a 500/503 burst over 20 items: each item ends triggered once, or failed after its whole retry budget; none twice", async () => {
     const ids = Array.from({ length: 20 }, (_, i) => id(`burst-${i}`));
-    await h.query("writes", ids.map(rowFor));
+    await h.failedJobs("writes", ids.map(rowFor));
     h.emulator.fault({ kind: trigger, times: 8, respond: { status: 503 } });
     h.emulator.fault({ kind: trigger, times: 8, respond: { status: 500 } });
     const { report } = await h.run({ env: { RETRY_CONCURRENCY: "4" } });
@@ -112,14 +112,14 @@ describe.each(KINDS)("$vault trigger", ({ trigger, status, id }) => {
 
   it("a 202 with Retry-After of an hour on every answer: polls at the capped interval and reaches the job id", async () => {
     h.emulator.configure({ retryAfterSeconds: 3600, pollsBeforeDone: 2 });
-    await h.query("writes", [rowFor(id("patient"))]);
+    await h.failedJobs("writes", [rowFor(id("patient"))]);
     const { report } = await h.run({ operation: { maxPolls: 5, maxPollIntervalMs: 10, timeoutMs: 5_000 } });
     expect(report.actions[0]).toMatchObject({ outcome: "triggered", jobId: expect.any(String) });
     expect(requestsOf(status).length).toBeGreaterThanOrEqual(3);
   });
 
   it("an operation that never finishes is given up at the time bound: triggered, no job id, the reason says where to look", async () => {
-    await h.query("writes", [rowFor(id("forever"))]);
+    await h.failedJobs("writes", [rowFor(id("forever"))]);
     h.emulator.fault({ kind: trigger, respond: { neverFinishes: true } });
     const { report } = await h.run({ operation: { maxPolls: 1_000, maxPollIntervalMs: 20, timeoutMs: 300 } });
 
@@ -134,7 +134,7 @@ describe.each(KINDS)("$vault trigger", ({ trigger, status, id }) => {
     ["a conflict code", "UserErrorBackupOperationInProgress", "Another backup operation is currently in progress", "alreadyInProgress"],
     ["a permanent code", "UserErrorGuestAgentStatusUnavailable", "VM agent unable to communicate with Azure Backup", "failed"],
   ] as const)("an operation that ends Failed with %s (%s: %s) is reported %s", async (_name, code, message, outcome) => {
-    await h.query("writes", [rowFor(id("ends-failed"))]);
+    await h.failedJobs("writes", [rowFor(id("ends-failed"))]);
     h.emulator.fault({ kind: status, respond: { status: 200, body: { id: "op", name: "op", status: "Failed", error: { code, message } } } });
     const { report } = await h.run();
 
@@ -145,7 +145,7 @@ describe.each(KINDS)("$vault trigger", ({ trigger, status, id }) => {
 
   it("operation polls answered 500 and reset are retried and still reach the job id", async () => {
     h.emulator.configure({ pollsBeforeDone: 2 });
-    await h.query("writes", [rowFor(id("bumpy"))]);
+    await h.failedJobs("writes", [rowFor(id("bumpy"))]);
     h.emulator.fault({ kind: status, times: 1, respond: { status: 500 } });
     h.emulator.fault({ kind: status, times: 1, respond: { reset: true } });
     const { report } = await h.run();
@@ -154,7 +154,7 @@ describe.each(KINDS)("$vault trigger", ({ trigger, status, id }) => {
   });
 
   it("operation polls that keep failing: the backup stays triggered (it was accepted) with the reason, and nothing is sent twice", async () => {
-    await h.query("writes", [rowFor(id("unreadable"))]);
+    await h.failedJobs("writes", [rowFor(id("unreadable"))]);
     h.emulator.fault({ kind: status, respond: { status: 500 } });
     const { report } = await h.run();
     expect(report.actions[0]).toMatchObject({ outcome: "triggered" });
@@ -168,7 +168,7 @@ describe.each(KINDS)("$vault trigger", ({ trigger, status, id }) => {
 describe("accepted but not followable", () => {
   it("a 202 without async-operation headers, on both kinds: triggered with a reason, nothing polled, exit 0", async () => {
     const ids = KINDS.map((k) => k.id("bare"));
-    await h.query("writes", ids.map(rowFor));
+    await h.failedJobs("writes", ids.map(rowFor));
     h.emulator.fault({ kind: "rs.trigger", respond: { noAsyncHeaders: true } });
     h.emulator.fault({ kind: "dp.trigger", respond: { noAsyncHeaders: true } });
     const { report } = await h.run();

@@ -8,7 +8,7 @@ import { httpHandler } from "../../src/functions/http.ts";
 import type { FunctionDeps } from "../../src/functions/run.ts";
 import { timerHandler } from "../../src/functions/timer.ts";
 import type { Report } from "../../src/report.ts";
-import { FAST_OPERATION, FAST_RETRY, items, row, useHarness, SUBS } from "../support/harness.ts";
+import { FAST_OPERATION, FAST_RETRY, items, failedJob, useHarness, SUBS } from "../support/harness.ts";
 import { acceptedTriggers, expectAccounted } from "./support/wire.ts";
 
 const h = useHarness({}, (t) => {
@@ -27,7 +27,7 @@ const timer: Timer = { isPastDue: false, schedule: { adjustForDST: true }, sched
 
 async function seed(count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, (_, i) => (i % 2 === 0 ? items.vm(SUBS.a, `race-${i}`) : items.dp(SUBS.b, `race-disk-${i}`)));
-  await h.query("race", ids.map((id) => (id.includes("DataProtection") ? row(SUBS.b, id, { ruleName: "BackupHourly", retentionTag: "Default" }) : row(SUBS.a, id))));
+  await h.failedJobs("race", ids.map((id) => (id.includes("DataProtection") ? failedJob(SUBS.b, id, { ruleName: "BackupHourly", retentionTag: "Default" }) : failedJob(SUBS.a, id))));
   return ids;
 }
 

@@ -1,7 +1,7 @@
 // Query rows that try to point the privileged identity somewhere else. Every one is reported invalid with a reason,
 // and the emulator's request log proves none of them reached the wire: the only ARM requests are for the good items.
 import { describe, expect, it } from "vitest";
-import { items, row, useHarness, SUBS } from "../support/harness.ts";
+import { items, failedJob, useHarness, SUBS } from "../support/harness.ts";
 import { acceptedTriggers, armRequests, expectAccounted, outsideAllowedShapes } from "./support/wire.ts";
 
 const h = useHarness();
@@ -56,8 +56,8 @@ const HOSTILE: [string, string, Record<string, unknown>, RegExp][] = [
 
 describe("hostile item and subscription ids", () => {
   it(`reports all ${HOSTILE.length} invalid with a reason, and only the good items reach the wire`, async () => {
-    const rows = [row(SUBS.a, good), row(SUBS.a, goodDp, { ruleName: "BackupHourly", retentionTag: "Default" }), ...HOSTILE.map(([, itemId, extra]) => row(SUBS.a, itemId, extra))];
-    await h.query("hostile", rows);
+    const rows = [failedJob(SUBS.a, good), failedJob(SUBS.a, goodDp, { ruleName: "BackupHourly", retentionTag: "Default" }), ...HOSTILE.map(([, itemId, extra]) => failedJob(SUBS.a, itemId, extra))];
+    await h.failedJobs("hostile", rows);
     const { report } = await h.run();
 
     expect(report.totals).toMatchObject({ rows: HOSTILE.length + 2, invalid: HOSTILE.length, triggered: 2, failed: 0 });
@@ -76,7 +76,7 @@ describe("hostile item and subscription ids", () => {
   });
 
   it("keeps each invalid row's reason bounded, and the report carries no 10 KB string back out", async () => {
-    await h.query("hostile", HOSTILE.map(([, itemId, extra]) => row(SUBS.a, itemId, extra)));
+    await h.failedJobs("hostile", HOSTILE.map(([, itemId, extra]) => failedJob(SUBS.a, itemId, extra)));
     const { report } = await h.run();
     for (const invalid of report.invalid) expect(invalid.reason.length, invalid.reason.slice(0, 80)).toBeLessThan(1_200);
     expect(armRequests(h.emulator).filter((r) => r.kind !== "arg")).toEqual([]);
@@ -88,8 +88,9 @@ describe("rows that leave the configured subscriptions", () => {
     // ARG scopes the underlying resource (the job), not the projected columns: a query can name any subscription.
     const elsewhere = items.vm(SUBS.b, "outside-scope");
     const inside = items.vm(SUBS.a, "inside-scope");
-    const jobInA = `/subscriptions/${SUBS.a}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-prod/backupJobs/job-outside`;
-    await h.query("projected", [row(SUBS.a, inside), { ...row(SUBS.b, elsewhere), id: jobInA }]);
+    const vaultInA = `/subscriptions/${SUBS.a}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-prod`;
+    const batch = await h.failedJobs("projected", [failedJob(SUBS.a, inside), failedJob(SUBS.b, elsewhere, { jobVault: vaultInA })]);
+    const jobInA = `${vaultInA}/backupJobs/${batch}-0000-4000-8000-000000000001`;
     const { report } = await h.run({ env: { RETRY_SUBSCRIPTIONS: SUBS.a } });
 
     expect(report.queries[0]).toEqual({ name: "projected", rows: 2, pages: 1 });

@@ -8,11 +8,11 @@ import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES, MAX_PROBLEMS, MAX_QUERIES } from "../../src/functions/body.ts";
 import { httpHandler } from "../../src/functions/http.ts";
 import type { FunctionDeps } from "../../src/functions/run.ts";
-import { FAST_OPERATION, FAST_RETRY, items, row, useHarness, SUBS } from "../support/harness.ts";
+import { FAST_OPERATION, FAST_RETRY, items, failedJob, useHarness, SUBS } from "../support/harness.ts";
 import { isTrigger } from "./support/wire.ts";
 
 const h = useHarness({}, async (t) => {
-  await t.query("recovery-services", [row(SUBS.a, items.vm(SUBS.a, "http-vm"))]);
+  await t.failedJobs("recovery-services", [failedJob(SUBS.a, items.vm(SUBS.a, "http-vm"))]);
 });
 
 const deps = (): FunctionDeps => ({

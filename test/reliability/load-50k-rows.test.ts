@@ -1,5 +1,5 @@
 // The process under load: the command line, in a child process of its own, sweeps 50,000 rows (50 pages, 50
-// subscriptions, both vault kinds) as a dry run. It finishes, accounts for every row, and its peak resident memory
+// subscriptions, both vault kinds) as a dry run. It finishes, accounts for every failedJob, and its peak resident memory
 // grows at most linearly with the rows, within a fixed budget per row. Memory is the bound here, never time.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { items, row, startHarness, type Harness } from "../support/harness.ts";
+import { items, failedJob, startHarness, type Harness } from "../support/harness.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CHILD = path.join(ROOT, "test", "reliability", "support", "load-child.ts");
@@ -45,9 +45,9 @@ async function sweepRows(count: number): Promise<ChildResult> {
   await h.reset();
   const rows = Array.from({ length: count }, (_, i) => {
     const sub = SUBSCRIPTIONS[i % SUBSCRIPTIONS.length]!;
-    return i % 10 === 0 ? row(sub, items.dp(sub, `disk-${i}`), { ruleName: "BackupHourly", retentionTag: "Default" }) : row(sub, items.vm(sub, `vm-${i}`));
+    return i % 10 === 0 ? failedJob(sub, items.dp(sub, `disk-${i}`), { ruleName: "BackupHourly", retentionTag: "Default" }) : failedJob(sub, items.vm(sub, `vm-${i}`));
   });
-  await h.query("load", rows);
+  await h.failedJobs("load", rows);
   const env = {
     PATH: process.env.PATH ?? "",
     HOME: tmp,
@@ -65,7 +65,7 @@ async function sweepRows(count: number): Promise<ChildResult> {
 }
 
 describe("50,000 rows in one run", () => {
-  it("finishes, accounts for every row, and stays within the memory budget per row", async () => {
+  it("finishes, accounts for every failedJob, and stays within the memory budget per row", async () => {
     const small = await sweepRows(1_000);
     const big = await sweepRows(50_000);
 

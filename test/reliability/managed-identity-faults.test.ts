@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { FaultResponse } from "../../emulator/index.ts";
 import { createCredential } from "../../src/azure/credential.ts";
 import { exitCodeOf } from "../../src/report.ts";
-import { items, row, useHarness, SUBS } from "../support/harness.ts";
+import { items, failedJob, useHarness, SUBS } from "../support/harness.ts";
 import { acceptedTriggers, armRequests, bearerTokens, expectAccounted, expectNoSecrets, expiryOf, isTrigger } from "./support/wire.ts";
 
 const h = useHarness({}, (t) => {
@@ -19,7 +19,7 @@ const msiCalls = () => h.emulator.requests.filter((r) => r.kind === "msi");
 
 async function twoVms(): Promise<string[]> {
   const ids = [items.vm(SUBS.a, "mi-vm-1"), items.vm(SUBS.b, "mi-vm-2")];
-  await h.query("recovery-services", ids.map((id, i) => row([SUBS.a, SUBS.b][i]!, id)));
+  await h.failedJobs("recovery-services", ids.map((id, i) => failedJob([SUBS.a, SUBS.b][i]!, id)));
   return ids;
 }
 
@@ -97,8 +97,8 @@ describe("expired tokens", () => {
     const stale = items.vm(SUBS.a, "mi-stale-1");
     const fresh = items.vm(SUBS.b, "mi-fresh-1");
     // Queries run in name order: "a-first" meets the stale token, "b-second" the next one.
-    await h.query("a-first", [row(SUBS.a, stale)]);
-    await h.query("b-second", [row(SUBS.b, fresh)]);
+    await h.failedJobs("a-first", [failedJob(SUBS.a, stale)]);
+    await h.failedJobs("b-second", [failedJob(SUBS.b, fresh)]);
     h.emulator.fault({ kind: "msi", times: 1, respond: { tokenExpiresInSeconds: -60 } });
     const { report } = await h.run({ credential: freshIdentity() });
 
@@ -127,7 +127,7 @@ describe("expired tokens", () => {
 
   it("tokens that live 3 s, in a run that outlives several of them: refreshed ahead of expiry, no 401, no action lost", async () => {
     const ids = Array.from({ length: 12 }, (_, i) => items.vm(SUBS.a, `mi-short-${i}`));
-    await h.query("recovery-services", ids.map((id) => row(SUBS.a, id)));
+    await h.failedJobs("recovery-services", ids.map((id) => failedJob(SUBS.a, id)));
     h.emulator.configure({ tokenLifetimeSeconds: 3, latencyMs: 250 });
     const { report } = await h.run({ credential: freshIdentity(), env: { RETRY_CONCURRENCY: "1" } });
 

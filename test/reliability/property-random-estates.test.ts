@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultResponse, FaultRule, RequestKind } from "../../emulator/index.ts";
 import type { Report } from "../../src/report.ts";
-import { items, row, startHarness, SUBS, type Harness } from "../support/harness.ts";
+import { items, failedJob, startHarness, SUBS, type FailedJob, type Harness } from "../support/harness.ts";
 import { runCli, trustEmulator } from "./support/cli.ts";
 import { acceptedTriggers, expectAccounted, expectedExitCode, outsideAllowedShapes } from "./support/wire.ts";
 
@@ -33,16 +33,16 @@ const itemArb = fc.record({ kind: fc.constantFrom(...ITEM_KINDS), sub: fc.nat({ 
 });
 
 /** Rows that must end up invalid, never on the wire. */
-const invalidRowArb = fc.constantFrom<(sub: string) => Record<string, unknown>>(
-  (sub) => row(sub, `https://evil.example${items.vm(sub, "evil")}`),
-  (sub) => row(sub, items.vm(sub, "dots").replace("/protectedItems/", "/../protectedItems/")),
-  (sub) => row(sub, `${items.vm(sub, "query")}?x=1`),
-  (sub) => row(sub, items.vm(sub, "enc").replace("/protectedItems/", "%2FprotectedItems/")),
-  (sub) => row(sub, items.vm(sub, "cyr").replace("Microsoft", "Micr\u043esoft")),
-  (sub) => row(sub, items.vm(sub === SUBS.a ? SUBS.b : SUBS.a, "mismatch")),
-  (sub) => ({ ...row(sub, items.vm(sub, "typed")), itemId: 42 }),
-  (sub) => ({ ...row(sub, items.vm(sub, "nullsub")), subscriptionId: null }),
-  (sub) => row(sub, `${items.vm(sub, "long")}${"x".repeat(4096)}`),
+const invalidRowArb = fc.constantFrom<(sub: string) => FailedJob>(
+  (sub) => failedJob(sub, `https://evil.example${items.vm(sub, "evil")}`),
+  (sub) => failedJob(sub, items.vm(sub, "dots").replace("/protectedItems/", "/../protectedItems/")),
+  (sub) => failedJob(sub, `${items.vm(sub, "query")}?x=1`),
+  (sub) => failedJob(sub, items.vm(sub, "enc").replace("/protectedItems/", "%2FprotectedItems/")),
+  (sub) => failedJob(sub, items.vm(sub, "cyr").replace("Microsoft", "Micr\u043esoft")),
+  (sub) => failedJob(sub, items.vm(sub === SUBS.a ? SUBS.b : SUBS.a, "mismatch")),
+  (sub) => failedJob(sub, "42"),
+  (sub) => ({ ...failedJob(sub, items.vm(sub, "nosub")), subscriptionId: "" }),
+  (sub) => failedJob(sub, `${items.vm(sub, "long")}${"x".repeat(4096)}`),
 );
 
 const responses: FaultResponse[] = [
@@ -89,21 +89,21 @@ type Estate = typeof estateArb extends fc.Arbitrary<infer T> ? T : never;
 async function seed(estate: Estate): Promise<{ rowsPerQuery: Map<string, number>; valid: Set<string> }> {
   await h.reset();
   h.emulator.configure({ retryAfterSeconds: 0, pollsBeforeDone: 0, argQuota: { perWindow: 15, windowMs: 5_000 } });
-  const rows: Record<string, unknown>[] = [];
+  const rows: FailedJob[] = [];
   estate.items.forEach((item, i) => {
     for (let copy = 0; copy < (estate.copies[i] ?? 1); copy += 1) {
       // Duplicates come in any case: ids compare case-insensitively.
       const itemId = copy === 1 ? item.id.toLowerCase() : copy === 2 ? item.id.toUpperCase().replace("/SUBSCRIPTIONS/", "/subscriptions/") : item.id;
-      rows.push(item.dp && estate.ruleInRow[i] ? row(item.sub, itemId, { ruleName: "BackupHourly", retentionTag: "Default" }) : row(item.sub, itemId));
+      rows.push(item.dp && estate.ruleInRow[i] ? failedJob(item.sub, itemId, { ruleName: "BackupHourly", retentionTag: "Default" }) : failedJob(item.sub, itemId));
     }
   });
   for (const [make, sub] of estate.invalid) rows.push(make(SUB_LIST[sub]!));
-  const queries: Record<string, Record<string, unknown>[]> = { "rule-a": [], "rule-b": [] };
+  const queries: Record<string, FailedJob[]> = { "rule-a": [], "rule-b": [] };
   rows.forEach((r, i) => queries[estate.split[i % estate.split.length] ? "rule-b" : "rule-a"]!.push(r));
   const rowsPerQuery = new Map<string, number>();
   for (const [name, list] of Object.entries(queries)) {
     if (list.length === 0) continue;
-    await h.query(name, list);
+    await h.failedJobs(name, list);
     rowsPerQuery.set(name, list.length);
   }
   h.emulator.addItems(estate.items.map((i) => ({ itemId: i.id })));

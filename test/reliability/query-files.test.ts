@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAX_QUERY_BYTES } from "../../src/queries/load.ts";
 import { exitCodeOf } from "../../src/report.ts";
-import { items, row, startHarness, SUBS, type Harness } from "../support/harness.ts";
+import { items, failedJob, startHarness, SUBS, type Harness } from "../support/harness.ts";
 import { acceptedTriggers, expectAccounted } from "./support/wire.ts";
 
 let h: Harness;
@@ -29,7 +29,7 @@ const argQueries = () => h.emulator.requests.filter((r) => r.kind === "arg").map
 describe("bad query files", () => {
   it("empty, comment-only, binary, not UTF-8, huge, linked outside the folder, or a dangling link: each a clear error; the good file still runs", async () => {
     const good = items.vm(SUBS.a, "from-good-file");
-    const marker = await h.query("good", [row(SUBS.a, good)]);
+    const marker = await h.failedJobs("good", [failedJob(SUBS.a, good)]);
     await writeFile(file("empty.kql"), "");
     await writeFile(file("comments.kql"), "// let lookback = 3d;\n//   \n");
     await writeFile(file("binary.kql"), Buffer.from([0x52, 0x65, 0x00, 0x01, 0x02, 0xff, 0x00]));
@@ -69,7 +69,7 @@ describe("bad query files", () => {
 
   it("a link to a file inside the folder is followed, a folder named like a query is skipped, and a query asked for by name that is not there is named", async () => {
     const target = items.vm(SUBS.a, "via-link");
-    await h.query("real", [row(SUBS.a, target)]);
+    await h.failedJobs("real", [failedJob(SUBS.a, target)]);
     await symlink(file("real.kql"), file("alias.kql"));
     await mkdir(file("folder.kql"));
     const { report } = await h.run({ queries: ["alias", "missing-rule"] });

@@ -5,7 +5,7 @@ import type { FaultResponse } from "../../emulator/index.ts";
 import { armScope, createResourceGraphClient } from "../../src/azure/clients.ts";
 import { RetryOptionsSchema } from "../../src/azure/retry.ts";
 import { exitCodeOf } from "../../src/report.ts";
-import { FAST_RETRY, items, row, useHarness, SUBS } from "../support/harness.ts";
+import { FAST_RETRY, items, failedJob, useHarness, SUBS } from "../support/harness.ts";
 import { acceptedTriggers, expectAccounted, isTrigger, outsideAllowedShapes } from "./support/wire.ts";
 
 const h = useHarness({}, (t) => {
@@ -18,14 +18,15 @@ const vms = (prefix: string, count: number, sub: string = SUBS.a) => Array.from(
 
 describe("a bad query (400)", () => {
   it("fails that query under its own name with ARG's code, line and position; the others act", async () => {
-    const bad = await h.query("broken-rule", [row(SUBS.a, items.vm(SUBS.a, "never"))]);
-    h.emulator.seedQueryError(bad);
-    await h.query("good-rule", [row(SUBS.a, items.vm(SUBS.a, "arg-good"))]);
+    await h.failedJobs("broken-rule", [failedJob(SUBS.a, items.vm(SUBS.a, "never"))]);
+    // Kusto that does not parse: Resource Graph refuses it with its own code, line and position.
+    await h.rule("broken-rule", "RecoveryServicesResources | where (type =~ 'x' | project id, subscriptionId, itemId = id");
+    await h.failedJobs("good-rule", [failedJob(SUBS.a, items.vm(SUBS.a, "arg-good"))]);
     const { report, logs } = await h.run();
 
     const failed = report.queries.find((q) => q.name === "broken-rule");
     expect(failed).toMatchObject({ rows: 0, pages: 0, error: { code: "BadRequest", status: 400 } });
-    expect(failed?.error?.message).toMatch(/InvalidQuery: Query is invalid.*ParserFailure.* at line 1, position \d+/);
+    expect(failed?.error?.message).toMatch(/InvalidQuery: Query is invalid: .* at line 1, position \d+/);
     const event = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === "query.failed");
     expect(event).toMatchObject({ query: "broken-rule", error: { code: "BadRequest" } });
     expect([...acceptedTriggers(h.emulator).keys()]).toEqual([items.vm(SUBS.a, "arg-good").toLowerCase()]);
@@ -38,7 +39,7 @@ describe("403 on part of the scope", () => {
   it("a second batch of 300 subscriptions answering 403 fails the whole query: the first batch's rows are not acted on", async () => {
     const subscriptions = Array.from({ length: 301 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
     const first = subscriptions[0]!;
-    await h.query("scoped", [row(first, items.vm(first, "batch-1-item"))]);
+    await h.failedJobs("scoped", [failedJob(first, items.vm(first, "batch-1-item"))]);
     h.emulator.fault({
       kind: "arg",
       skip: 1,
@@ -57,7 +58,7 @@ describe("403 on part of the scope", () => {
 
   it("a subscription the identity cannot read at all is trimmed by ARG; the readable ones act", async () => {
     h.emulator.denySubscription(SUBS.b, "all");
-    await h.query("mixed", [row(SUBS.a, items.vm(SUBS.a, "readable")), row(SUBS.b, items.vm(SUBS.b, "hidden"))]);
+    await h.failedJobs("mixed", [failedJob(SUBS.a, items.vm(SUBS.a, "readable")), failedJob(SUBS.b, items.vm(SUBS.b, "hidden"))]);
     const { report } = await h.run();
     expect(report.queries[0]).toEqual({ name: "mixed", rows: 1, pages: 1 });
     expect([...acceptedTriggers(h.emulator).keys()]).toEqual([items.vm(SUBS.a, "readable").toLowerCase()]);
@@ -68,7 +69,7 @@ describe("403 on part of the scope", () => {
 describe("429 with quota headers", () => {
   it("waits for the quota window to reset instead of spending its retries inside it", async () => {
     h.emulator.configure({ argQuota: { perWindow: 1, windowMs: 1_500 } });
-    await h.query("throttled", [row(SUBS.a, items.vm(SUBS.a, "after-quota"))]);
+    await h.failedJobs("throttled", [failedJob(SUBS.a, items.vm(SUBS.a, "after-quota"))]);
     // Someone else with the same identity spends the window's one query first.
     const other = createResourceGraphClient({ credential: h.credential, endpoint: h.emulator.url, scope: armScope(h.emulator.url), tlsCa: h.emulator.ca, retry: RetryOptionsSchema.parse({ maxRetries: 0 }) });
     await other.resources({ query: "Resources | project id" });
@@ -82,7 +83,7 @@ describe("429 with quota headers", () => {
 
   it("a 429 that keeps coming is the query's error, with ARG's code, after the retry budget", async () => {
     h.emulator.fault({ kind: "arg", respond: { status: 429, headers: { "x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:00" } } });
-    await h.query("always-throttled", [row(SUBS.a, items.vm(SUBS.a, "never-read"))]);
+    await h.failedJobs("always-throttled", [failedJob(SUBS.a, items.vm(SUBS.a, "never-read"))]);
     const { report } = await h.run();
     expect(argRequests()).toHaveLength(FAST_RETRY.maxRetries + 1);
     expect(report.queries[0]?.error).toMatchObject({ code: "TooManyRequests", status: 429 });
@@ -98,7 +99,7 @@ describe("5xx on page 3 of 5", () => {
     ["a reset halfway through the page's body", { resetMidBody: true }],
   ])("%s twice is retried: every row read once, every item acted on once", async (_name, respond) => {
     const ids = vms("paged", 50);
-    await h.query("paged", ids.map((id) => row(SUBS.a, id)));
+    await h.failedJobs("paged", ids.map((id) => failedJob(SUBS.a, id)));
     h.emulator.fault({ kind: "arg", skip: 2, times: 2, respond });
     const { report } = await h.run({ pageSize: 10, dryRun: true });
 
@@ -112,8 +113,8 @@ describe("5xx on page 3 of 5", () => {
   });
 
   it("a 500 that never clears makes the query an error; its first two pages are not acted on, the other query is", async () => {
-    await h.query("a-paged", vms("half-read", 50).map((id) => row(SUBS.a, id)));
-    await h.query("b-fine", [row(SUBS.b, items.vm(SUBS.b, "fine"))]);
+    await h.failedJobs("a-paged", vms("half-read", 50).map((id) => failedJob(SUBS.a, id)));
+    await h.failedJobs("b-fine", [failedJob(SUBS.b, items.vm(SUBS.b, "fine"))]);
     h.emulator.fault({ kind: "arg", skip: 2, times: FAST_RETRY.maxRetries + 1, respond: { status: 500 } });
     const { report, logs } = await h.run({ pageSize: 10 });
 
@@ -129,7 +130,7 @@ describe("5xx on page 3 of 5", () => {
 
 describe("a page that repeats its skipToken", () => {
   it("stops paging at the repeat (no endless loop), fails the query and acts on none of its rows", async () => {
-    await h.query("looping", vms("loop", 30).map((id) => row(SUBS.a, id)));
+    await h.failedJobs("looping", vms("loop", 30).map((id) => failedJob(SUBS.a, id)));
     h.emulator.fault({ kind: "arg", skip: 1, respond: { argRepeatToken: true } });
     const { report } = await h.run({ pageSize: 10 });
 
@@ -146,7 +147,8 @@ describe("a page that repeats its skipToken", () => {
 describe("16 MB pages", () => {
   it("reads a page of 1,000 rows of 16 KB each and accounts for every row", async () => {
     const blob = "x".repeat(16 * 1024);
-    await h.query("huge-page", vms("huge", 1000).map((id) => row(SUBS.a, id, { details: blob })));
+    const batch = await h.failedJobs("huge-page", vms("huge", 1000).map((id) => failedJob(SUBS.a, id, { errorMessage: blob })));
+    await h.rule("huge-page", `RecoveryServicesResources | where name startswith "${batch}-" | project id, subscriptionId, itemId = tostring(properties.backupInstanceId), details = tostring(properties.errorDetails[0].errorString)`);
     const { report } = await h.run({ dryRun: true, maxRetries: 100_000, env: { RETRY_MAX_PER_SUBSCRIPTION: "100000", LOG_LEVEL: "info" } });
 
     expect(argRequests()).toHaveLength(1);
@@ -157,6 +159,13 @@ describe("16 MB pages", () => {
   });
 });
 
+/** A row of the row contract for the item, as a page of Resource Graph's would carry it. */
+let contractRows = 0;
+function contractRow(itemId: string): Record<string, unknown> {
+  contractRows += 1;
+  return { id: `${itemId.split("/").slice(0, 9).join("/")}/backupJobs/00000000-0000-4000-8000-${String(contractRows).padStart(12, "0")}`, subscriptionId: SUBS.a, itemId, failedAt: "2026-11-21T00:00:00Z", errorCode: "BackUpOperationFailedV2" };
+}
+
 describe("rows with nulls and wrong types", () => {
   it("reports each broken row invalid with the column at fault, accepts nulls in optional columns, and acts on the rest", async () => {
     const good = items.vm(SUBS.a, "typed-ok");
@@ -166,25 +175,28 @@ describe("rows with nulls and wrong types", () => {
       [42, /^row is not an object with columns$/],
       ["a string row", /^row is not an object with columns$/],
       [[SUBS.a, good], /^row is not an object with columns$/],
-      [{ ...row(SUBS.a, good), itemId: null }, /^itemId: /],
-      [{ ...row(SUBS.a, good), itemId: 12345 }, /^itemId: /],
-      [{ ...row(SUBS.a, good), itemId: { id: good } }, /^itemId: /],
-      [{ ...row(SUBS.a, good), subscriptionId: null }, /^subscriptionId: /],
-      [{ ...row(SUBS.a, good), subscriptionId: 7 }, /^subscriptionId: /],
-      [{ ...row(SUBS.a, good), id: undefined }, /^id: /],
-      [{ ...row(SUBS.a, good), id: "" }, /^id: /],
-      [{ ...row(SUBS.a, good), failedAt: "yesterday" }, /^failedAt: /],
-      [{ ...row(SUBS.a, good), failedAt: 1_700_000_000 }, /^failedAt: /],
-      [{ ...row(SUBS.a, good), expiryDays: "ten" }, /^expiryDays: /],
-      [{ ...row(SUBS.a, good), expiryDays: -1 }, /^expiryDays: /],
-      [{ ...row(SUBS.a, good), expiryDays: 1e9 }, /^expiryDays: /],
-      [{ ...row(SUBS.a, good), backupType: "Everything" }, /^backupType: /],
-      [{ ...row(SUBS.a, good), exhausted: "maybe" }, /^exhausted: /],
-      [{ ...row(SUBS.a, good), attempts: -3 }, /^attempts: /],
-      [{ ...row(SUBS.a, good), ruleName: ["BackupHourly"] }, /^ruleName: /],
+      [{ ...contractRow(good), itemId: null }, /^itemId: /],
+      [{ ...contractRow(good), itemId: 12345 }, /^itemId: /],
+      [{ ...contractRow(good), itemId: { id: good } }, /^itemId: /],
+      [{ ...contractRow(good), subscriptionId: null }, /^subscriptionId: /],
+      [{ ...contractRow(good), subscriptionId: 7 }, /^subscriptionId: /],
+      [{ ...contractRow(good), id: undefined }, /^id: /],
+      [{ ...contractRow(good), id: "" }, /^id: /],
+      [{ ...contractRow(good), failedAt: "yesterday" }, /^failedAt: /],
+      [{ ...contractRow(good), failedAt: 1_700_000_000 }, /^failedAt: /],
+      [{ ...contractRow(good), expiryDays: "ten" }, /^expiryDays: /],
+      [{ ...contractRow(good), expiryDays: -1 }, /^expiryDays: /],
+      [{ ...contractRow(good), expiryDays: 1e9 }, /^expiryDays: /],
+      [{ ...contractRow(good), backupType: "Everything" }, /^backupType: /],
+      [{ ...contractRow(good), exhausted: "maybe" }, /^exhausted: /],
+      [{ ...contractRow(good), attempts: -3 }, /^attempts: /],
+      [{ ...contractRow(good), ruleName: ["BackupHourly"] }, /^ruleName: /],
     ];
-    const nullable = row(SUBS.a, nullsOk, { failedAt: null, errorCode: null, expiryDays: null, backupType: null, ruleName: null, retentionTag: null, exhausted: null, attempts: null, dataSourceType: null });
-    await h.query("typed", [row(SUBS.a, good), nullable, ...(broken.map(([r]) => r) as Record<string, unknown>[])]);
+    const nullable = { ...contractRow(nullsOk), failedAt: null, errorCode: null, expiryDays: null, backupType: null, ruleName: null, retentionTag: null, exhausted: null, attempts: null, dataSourceType: null };
+    // No rule can return these from Resource Graph: a misbehaving service (or proxy) answers the page instead.
+    await h.failedJobs("typed", [failedJob(SUBS.a, good), failedJob(SUBS.a, nullsOk)]);
+    const data = [contractRow(good), nullable, ...broken.map(([r]) => r)];
+    h.emulator.fault({ kind: "arg", times: 1, respond: { status: 200, body: { totalRecords: data.length, count: data.length, resultTruncated: "false", facets: [], data } } });
     const { report } = await h.run();
 
     expect(report.totals).toMatchObject({ rows: broken.length + 2, invalid: broken.length, triggered: 2 });
@@ -204,8 +216,8 @@ describe("rows with nulls and wrong types", () => {
         rows: [[`/subscriptions/${SUBS.a}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-prod/backupJobs/table-1`, SUBS.a, id, null], [null, null, null, null]],
       },
     };
-    await h.query("a-table", [row(SUBS.a, id)]);
-    await h.query("b-nonsense", [row(SUBS.a, items.vm(SUBS.a, "never-read"))]);
+    await h.failedJobs("a-table", [failedJob(SUBS.a, id)]);
+    await h.failedJobs("b-nonsense", [failedJob(SUBS.a, items.vm(SUBS.a, "never-read"))]);
     h.emulator.addItems([{ itemId: id }]);
     h.emulator.fault({ kind: "arg", times: 1, respond: { status: 200, body: table } });
     h.emulator.fault({ kind: "arg", times: 1, respond: { status: 200, body: { totalRecords: 1, count: 1, resultTruncated: "false", data: "rows" } } });

@@ -3,7 +3,7 @@
 // for every token the identity endpoint issued, the IDENTITY_HEADER value and any Authorization header: none.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { renderReport, type Report } from "../../src/report.ts";
-import { items, row, startHarness, SUBS, type Harness } from "../support/harness.ts";
+import { items, failedJob, startHarness, SUBS, type Harness } from "../support/harness.ts";
 import { runCli, trustEmulator } from "./support/cli.ts";
 import { expectNoSecrets } from "./support/wire.ts";
 
@@ -31,19 +31,20 @@ async function echoes(): Promise<string> {
 /** An estate with every outcome, every error path echoing secrets, and a failed query doing the same. */
 async function seedEverything(): Promise<void> {
   const echo = await echoes();
-  const broken = await h.query("a-broken-rule", []);
-  h.emulator.seedQueryError(broken, { status: 400, body: { error: { code: "BadRequest", message: echo, details: [{ code: "InvalidQuery", message: echo }] } } });
-  await h.query("b-everything", [
-    row(SUBS.a, items.vm(SUBS.a, "ok")),
-    row(SUBS.a, items.dp(SUBS.a, "disk-ok-0001")),
-    row(SUBS.b, items.vm(SUBS.b, "denied")),
-    row(SUBS.a, items.vm(SUBS.a, "echo-400")),
-    row(SUBS.a, items.vm(SUBS.a, "busy")),
-    row(SUBS.a, items.sql(SUBS.a, "echo-op")),
-    row(SUBS.a, items.vm(SUBS.a, "echo-poll")),
-    row(SUBS.a, `https://evil.example/${echo}`),
-    row(SUBS.c, items.vm(SUBS.c, "deferred-1")),
-    row(SUBS.c, items.vm(SUBS.c, "deferred-2")),
+  // Rules run in name order: the first Resource Graph request is a-broken-rule's, answered with the echo.
+  await h.failedJobs("a-broken-rule", []);
+  h.emulator.fault({ kind: "arg", times: 1, respond: { status: 400, body: { error: { code: "BadRequest", message: echo, details: [{ code: "InvalidQuery", message: echo }] } } } });
+  await h.failedJobs("b-everything", [
+    failedJob(SUBS.a, items.vm(SUBS.a, "ok")),
+    failedJob(SUBS.a, items.dp(SUBS.a, "disk-ok-0001")),
+    failedJob(SUBS.b, items.vm(SUBS.b, "denied")),
+    failedJob(SUBS.a, items.vm(SUBS.a, "echo-400")),
+    failedJob(SUBS.a, items.vm(SUBS.a, "busy")),
+    failedJob(SUBS.a, items.sql(SUBS.a, "echo-op")),
+    failedJob(SUBS.a, items.vm(SUBS.a, "echo-poll")),
+    failedJob(SUBS.a, `https://evil.example/${echo}`),
+    failedJob(SUBS.c, items.vm(SUBS.c, "deferred-1")),
+    failedJob(SUBS.c, items.vm(SUBS.c, "deferred-2")),
   ]);
   h.emulator.denySubscription(SUBS.b);
   h.emulator.setBusy(items.vm(SUBS.a, "busy"), "trigger409");

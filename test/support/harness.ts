@@ -1,11 +1,14 @@
 // One emulator per test file (MSAL picks the managed-identity source once per process), the real
-// ManagedIdentityCredential pointed at it, and a sweep runner that captures every log line.
+// ManagedIdentityCredential pointed at it, and a sweep runner that captures every log line. Tests of the
+// sweep's mechanics seed failed backup jobs (records as Resource Graph holds them) and a small real rule
+// that returns them; the shipped rules' judgement is tested in test/rules/.
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, writeFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../emulator/index.ts";
+import { startEmulator, type Emulator, type EmulatorOptions, type JobRecord } from "../../emulator/index.ts";
 import { createCredential } from "../../src/azure/credential.ts";
 import { createLogger } from "../../src/log.ts";
 import { loadSettings } from "../../src/settings.ts";
@@ -16,8 +19,13 @@ export interface Harness {
   emulator: Emulator;
   credential: TokenCredential;
   queriesDir: string;
-  /** Writes queries/<name>.kql holding a marker the emulator matches, and seeds its rows. */
-  query(name: string, rows: Record<string, unknown>[]): Promise<string>;
+  /**
+   * Adds the failed jobs to the emulator's Resource Graph and writes queries/<name>.kql, a rule returning one row
+   * per job of this batch (the batch is told apart by its job ids' first part, which is returned).
+   */
+  failedJobs(name: string, jobs: FailedJob[]): Promise<string>;
+  /** Writes queries/<name>.kql as given: a rule of the test's own. */
+  rule(name: string, text: string): Promise<void>;
   run(options?: Partial<SweepOptions> & { env?: Record<string, string> }): Promise<{ report: Report; logs: string[] }>;
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -37,12 +45,14 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
     emulator,
     credential,
     queriesDir,
-    async query(name, rows) {
-      const marker = `// test-query:${name}:${Math.random().toString(36).slice(2)}`;
-      // Inside the query, not above it: the comments above a query describe the file and are not sent.
-      await writeFile(path.join(queriesDir, `${name}.kql`), `RecoveryServicesResources\n${marker}\n| project id, subscriptionId, itemId = tostring(properties.backupInstanceId)\n`);
-      emulator.seedQuery(marker, rows);
-      return marker;
+    async failedJobs(name, jobs) {
+      const batch = randomBytes(4).toString("hex");
+      await writeFile(path.join(queriesDir, `${name}.kql`), batchRule(batch));
+      emulator.addJobs(jobs.map((job, i) => jobRecord(job, `${batch}-0000-4000-8000-${String(i).padStart(12, "0")}`)));
+      return batch;
+    },
+    async rule(name, text) {
+      await writeFile(path.join(queriesDir, `${name}.kql`), text);
     },
     async run(overrides = {}) {
       const logs: string[] = [];
@@ -82,18 +92,97 @@ export const items = {
   dp: (sub: string, instance: string) => `${dpVault(sub)}/backupInstances/${instance}`,
 };
 
+/** A failed backup job of an item: what the test rule turns into a row. */
+export interface FailedJob {
+  subscriptionId: string;
+  itemId: string;
+  failedAt: string;
+  errorCode?: string;
+  errorMessage?: string;
+  /** SQL / SAP HANA: the kind of backup that failed ("Backup (Log)"). */
+  backupType?: string;
+  /** Backup vault: the failed job's policy rule and retention tag. */
+  ruleName?: string;
+  retentionTag?: string;
+  /** The vault whose jobs the record is among; default the item's own. Resource Graph scopes a row by it. */
+  jobVault?: string;
+  /** The record's whole id, for tests of what a malformed id does; default `{jobVault}/backupJobs/{guid}`. */
+  id?: string;
+}
+
 let jobCounter = 0;
-/** A row of the row contract, as the shipped queries project it. */
-export function row(sub: string, itemId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** A failed job of the item; its start time differs per job, so the oldest-first order is known. */
+export function failedJob(sub: string, itemId: string, extra: Partial<FailedJob> = {}): FailedJob {
   jobCounter += 1;
-  const vault = itemId.includes("Microsoft.DataProtection") ? dpVault(sub) : rsVault(sub);
+  return { subscriptionId: sub, itemId, failedAt: new Date(Date.UTC(2026, 10, 21, 0, jobCounter % 60)).toISOString(), errorCode: "BackUpOperationFailedV2", ...extra };
+}
+
+const RS_JOBS = "microsoft.recoveryservices/vaults/backupjobs";
+const DP_JOBS = "microsoft.dataprotection/backupvaults/backupjobs";
+const VAULT = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.(RecoveryServices\/vaults|DataProtection\/backupVaults)\/[^/]+/i;
+
+/**
+ * The batch's jobs as rows of the row contract, the way the shipped rules read the same properties. No `order by`:
+ * the rows come back in the order the jobs were added, which the tests of invalid rows rely on.
+ */
+export function batchRule(batch: string): string {
+  return `RecoveryServicesResources
+| where type in~ ("${RS_JOBS}", "${DP_JOBS}") and name startswith "${batch}-"
+| extend dp = type =~ "${DP_JOBS}"
+| project
+    id,
+    subscriptionId,
+    itemId = tostring(properties.backupInstanceId),
+    failedAt = todatetime(properties.startTime),
+    errorCode = iff(dp, tostring(properties.errorDetails[0].code), tostring(properties.errorDetails[0].errorTitle)),
+    errorMessage = iff(dp, tostring(properties.errorDetails[0].message), tostring(properties.errorDetails[0].errorString)),
+    backupType = extract(@"\\((\\w+)\\)", 1, tostring(properties.operation)),
+    ruleName = tostring(properties.extendedInfo.additionalDetails.PolicyRuleName),
+    retentionTag = tostring(properties.extendedInfo.additionalDetails.RetentionTag)
+`;
+}
+
+/**
+ * The job as Resource Graph holds it. Built by hand rather than with rsJob / dpJob: tests also need records whose
+ * backupInstanceId is hostile or names another subscription, which the builders rightly refuse.
+ */
+function jobRecord(job: FailedJob, name: string): JobRecord {
+  const dp = /Microsoft\.DataProtection/i.test(job.itemId);
+  const vault = job.jobVault ?? VAULT.exec(job.itemId)?.[0] ?? (dp ? dpVault(job.subscriptionId) : rsVault(job.subscriptionId));
+  const common = { backupInstanceId: job.itemId, status: "Failed", startTime: job.failedAt, endTime: job.failedAt, isUserTriggered: "false" };
+  const properties = dp
+    ? {
+        ...common,
+        operationCategory: "Backup",
+        operation: "Backup",
+        dataSourceType: "Microsoft.Compute/disks",
+        errorDetails: [{ code: job.errorCode ?? "", message: job.errorMessage ?? "", isRetryable: true, isUserError: false }],
+        extendedInfo: { additionalDetails: { ...(job.ruleName === undefined ? {} : { PolicyRuleName: job.ruleName }), ...(job.retentionTag === undefined ? {} : { RetentionTag: job.retentionTag }) } },
+      }
+    : {
+        ...common,
+        jobType: "AzureIaaSVMJob",
+        backupManagementType: "AzureIaasVM",
+        operation: job.backupType === undefined ? "Backup" : `Backup (${job.backupType})`,
+        errorDetails: [{ errorCode: 100_000, errorTitle: job.errorCode ?? "", errorString: job.errorMessage ?? "" }],
+      };
   return {
-    id: `${vault}/backupJobs/${String(jobCounter).padStart(8, "0")}-0000-4000-8000-000000000000`,
-    subscriptionId: sub,
-    itemId,
-    failedAt: new Date(Date.UTC(2026, 10, 21, 0, jobCounter % 60)).toISOString(),
-    errorCode: "BackUpOperationFailedV2",
-    ...extra,
+    id: job.id ?? `${vault}/backupJobs/${name}`,
+    name,
+    type: dp ? DP_JOBS : RS_JOBS,
+    tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    kind: "",
+    location: "westeurope",
+    resourceGroup: "rg-backup",
+    subscriptionId: job.subscriptionId,
+    managedBy: "",
+    sku: null,
+    plan: null,
+    properties,
+    tags: null,
+    identity: null,
+    zones: null,
+    extendedLocation: null,
   };
 }
 
