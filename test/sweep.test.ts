@@ -54,6 +54,16 @@ describe("Resource Graph", () => {
     expectAccounted(report);
   });
 
+  it("shows Resource Graph's refusal of an operator it does not run on that query, and runs the others", async () => {
+    await h.rule("renames", "RecoveryServicesResources\n| project-rename jobId = id\n| project id = jobId, subscriptionId, itemId = tostring(properties.backupInstanceId)\n");
+    await h.failedJobs("good", [failedJob(SUBS.b, items.vm(SUBS.b, "g2"))]);
+    const { report } = await h.run();
+    const refused = report.queries.find((q) => q.name === "renames");
+    expect(refused?.error).toMatchObject({ code: "BadRequest", status: 400 });
+    expect(refused?.error?.message).toMatch(/InvalidQuery: .*project-rename/);
+    expect(report.totals.triggered).toBe(1);
+  });
+
   it("surfaces ARG's own message for a bad query by name and runs the others", async () => {
     await h.rule("bad-kql", "RecoveryServicesResources\n| where (type =~ 'x'\n| project id, subscriptionId, itemId = id\n");
     await h.failedJobs("good", [failedJob(SUBS.b, items.vm(SUBS.b, "g1"))]);
