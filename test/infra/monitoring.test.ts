@@ -223,9 +223,10 @@ describe.skipIf(skip)("pause, compiled with the pinned Bicep CLI", () => {
 });
 
 describe.skipIf(skip)("every KQL the deployment ships", () => {
-  const resources = main({ alertEmails: "oncall@contoso.com" });
+  // Collected even when skipped: compile only when there is a compiler.
+  const resources = skip ? [] : main({ alertEmails: "oncall@contoso.com" });
 
-  it.each(shippedQueries(resources))("%s parses against AppTraces and reads only events and fields the app logs", (_where, query) => {
+  it.each(skip ? [] : shippedQueries(resources))("%s parses against AppTraces and reads only events and fields the app logs", (_where, query) => {
     expect(checkLogQuery(query, PRELUDE, catalog)).toEqual([]);
   });
 
