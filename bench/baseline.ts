@@ -3,12 +3,10 @@
 // and trigger it, without following the operation. Nothing in parallel, nothing deduplicated.
 import { performance } from "node:perf_hooks";
 import type { RecoveryServicesBackupClient } from "@azure/arm-recoveryservicesbackup";
-import { createDataProtectionClient, createRecoveryServicesClient, createResourceGraphClient, type ArmConnection } from "../src/azure/clients.ts";
-import type { DataProtectionClient } from "../src/backup/dataProtectionClient.ts";
-import { recoveryServicesRequest } from "../src/backup/recoveryServices.ts";
-import { parseItemId, type Workload } from "../src/plan/ids.ts";
-import { loadQueries } from "../src/queries/load.ts";
-import { prepareQuery } from "../src/queries/prepare.ts";
+import { createDataProtectionClient, createRecoveryServicesClient, createResourceGraphClient, type ArmConnection, type DataProtectionClient } from "../src/azure/index.ts";
+import { recoveryServicesRequest } from "../src/backup/index.ts";
+import { parseItemId, type Workload } from "../src/core/index.ts";
+import { loadQueries, prepareQuery } from "../src/queries/index.ts";
 
 export interface BaselineOptions {
   arm: ArmConnection;

@@ -8,9 +8,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
-import { armScope } from "../src/azure/clients.ts";
-import { createCredential } from "../src/azure/credential.ts";
-import { RetryOptionsSchema } from "../src/azure/retry.ts";
+import { connectArm, createCredential } from "../src/azure/index.ts";
 import { createLogger } from "../src/log.ts";
 import { loadSettings } from "../src/settings.ts";
 import { sweep } from "../src/sweep.ts";
@@ -25,10 +23,9 @@ async function main(): Promise<void> {
   if (!process.env.IDENTITY_ENDPOINT?.startsWith("http://127.0.0.1:")) throw new Error("IDENTITY_ENDPOINT must point at the emulator on loopback");
   const tlsCa = await readFile(values["ca-file"], "utf8");
   const settings = loadSettings(process.env);
-  const credential = createCredential({ kind: "managedIdentity" });
+  const arm = connectArm({ credential: createCredential({ kind: "managedIdentity" }), endpoint: settings.armEndpoint, tlsCa });
 
   if (values.mode === "baseline") {
-    const arm = { credential, endpoint: settings.armEndpoint, scope: armScope(settings.armEndpoint), tlsCa, retry: RetryOptionsSchema.parse({}) };
     const result = await runBaseline({ arm, queriesDir: settings.queriesDir, sample: Number(values.sample ?? "100") });
     console.log(JSON.stringify({ mode: "baseline", ...result, maxRssMb: maxRssMb() } satisfies BaselineRunResult));
     return;
@@ -37,7 +34,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: settings.logLevel });
   const { rss: startRss, heapUsed: startHeap } = process.memoryUsage();
   const started = performance.now();
-  const report = await sweep({ trigger: "cli", settings, credential, logger, tlsCa });
+  const report = await sweep({ trigger: "cli", settings, arm, logger });
   const wallMs = performance.now() - started;
   const peakRssMb = maxRssMb();
   // A full GC shows the heap the report and caches really hold. gc is exposed only now: started

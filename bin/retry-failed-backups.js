@@ -5,10 +5,18 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(`retry-failed-backups needs Node 22.18 or newer (this is ${process.version}). Run it through npm (npx retry-failed-backups ..., npm start) so the Node 22 that npm ci installed is used.\n`);
   process.exit(2);
 }
-const { main } = await import("../src/cli.ts");
-process.exitCode = await main(process.argv.slice(2), {
+const io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   isTTY: process.stderr.isTTY === true,
-});
+};
+const [command, ...rest] = process.argv.slice(2);
+// The demo joins the product and its test emulator, so it lives outside src/.
+if (command === "demo") {
+  const { runDemo } = await import("../demo/index.ts");
+  process.exitCode = await runDemo(rest, io);
+} else {
+  const { main } = await import("../src/cli.ts");
+  process.exitCode = await main(process.argv.slice(2), io);
+}

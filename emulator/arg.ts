@@ -65,7 +65,8 @@ function answer(state: State, input: ArgInput): Reply {
     offset = decoded.offset;
     snapshot = decoded.snapshot;
   }
-  const top = request.top ?? state.options.argPageSize;
+  // A page is what $top asks, or less: Resource Graph cuts pages at 1,000 rows and 16 MB.
+  const top = Math.min(request.top ?? state.options.argPageSize, state.options.argPageSize);
   let evaluated: Evaluated | undefined = snapshot === undefined ? undefined : state.graph.snapshot(snapshot);
   if (evaluated === undefined) {
     try {

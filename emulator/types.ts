@@ -12,7 +12,7 @@ export interface EmulatorOptions {
   pollsBeforeDone?: number;
   /** Retry-After on 202s. Default 0 so tests are fast; the real services say 60. */
   retryAfterSeconds?: number;
-  /** Page size when the query request carries no $top. Default 1000 (the ARG maximum). */
+  /** Largest page Resource Graph answers, whatever $top asks (it also cuts pages at 16 MB). Default 1000 (the ARG maximum). */
   argPageSize?: number;
   /** ARG per-principal quota (default 15 per 5000 ms); over it -> 429 with quota headers. false: no quota and no quota headers. */
   argQuota?: { perWindow: number; windowMs: number } | false;

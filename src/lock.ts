@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { RetryBackupsError } from "./errors.ts";
+import { RetryBackupsError } from "./core/index.ts";
 
 /** A sweep is already running in this process; the caller reports it instead of starting a second one. */
 export class SweepInProgressError extends RetryBackupsError {

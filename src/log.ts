@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Level, type Logger } from "pino";
 import { inspect } from "node:util";
+import { scrubber } from "./core/index.ts";
 
 export type { Logger };
 
@@ -20,19 +21,6 @@ const REDACT_PATHS = [
   "*.token", "*.accessToken", "*.access_token", "*.authorization", "*.Authorization", "*.identityHeader", "*.secret",
   "headers.authorization", "headers.Authorization", "headers[\"x-identity-header\"]", "*.headers.authorization", "*.headers[\"x-identity-header\"]",
 ];
-
-// Last line of defence for secrets that slip into free text (an SDK error message quoting a header, say).
-const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
-const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-
-export function scrubber(secrets: readonly string[]): (line: string) => string {
-  const exact = secrets.filter((s) => s.length >= 8);
-  return (line) => {
-    let out = line.replace(BEARER, "$1[Redacted]").replace(JWT, "[Redacted]");
-    for (const secret of exact) out = out.split(secret).join("[Redacted]");
-    return out;
-  };
-}
 
 export function createLogger(options: LoggerOptions): Logger {
   const secrets = [...(options.secrets ?? []), ...(process.env.IDENTITY_HEADER ? [process.env.IDENTITY_HEADER] : [])];

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SettingsError } from "./errors.ts";
+import { SettingsError } from "./core/index.ts";
 import { LOG_LEVELS } from "./log.ts";
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -122,6 +122,12 @@ export const SettingsSchema = AppSettingsSchema.superRefine((s, ctx) => {
 }));
 
 export type Settings = z.output<typeof SettingsSchema>;
+
+/** RETRY_QUERIES_DIR alone, with the one default, for commands that read rules and need no other setting. */
+export function queriesDirOf(env: Record<string, string | undefined>): string {
+  const value = env.RETRY_QUERIES_DIR;
+  return AppSettingsSchema.shape.RETRY_QUERIES_DIR.parse(value === undefined || value.trim() === "" ? undefined : value);
+}
 
 /** Validates every setting at once; a SettingsError lists each bad one with what is allowed. */
 export function loadSettings(env: Record<string, string | undefined>): Settings {

@@ -1,58 +1,40 @@
 import { randomUUID } from "node:crypto";
-import type { TokenCredential } from "@azure/core-auth";
-import type { Settings } from "./settings.ts";
-import { SettingsError } from "./errors.ts";
+import { createQuotaGate, runQuery, type ArgScope, type QueryResult } from "./arg/index.ts";
+import { createResourceGraphClient, type ArmConnection } from "./azure/index.ts";
+import { executeActions } from "./backup/index.ts";
+import { SettingsError, type QueryReport, type Report, type RunOverrides, type Trigger } from "./core/index.ts";
 import type { Logger } from "./log.ts";
-import { loadQueries, type QueryFile } from "./queries/load.ts";
-import { lineColumn, prepareQuery, type PrepareProblem } from "./queries/prepare.ts";
-import { runQuery, type ArgScope, type QueryResult } from "./arg/query.ts";
-import { createQuotaGate } from "./arg/quota.ts";
-import { planActions } from "./plan/plan.ts";
-import { executeActions, type ExecuteOptions } from "./backup/execute.ts";
-import { armScope, createResourceGraphClient, type ArmConnection } from "./azure/clients.ts";
-import { RetryOptionsSchema, type RetryOptionsInput } from "./azure/retry.ts";
-import { accountingHolds, buildReport, type ArmError, type QueryReport, type Report, type Trigger } from "./report.ts";
+import { planActions } from "./plan/index.ts";
+import { loadQueries, textToSend } from "./queries/index.ts";
+import { accountingHolds, buildReport } from "./report/index.ts";
+import type { Settings } from "./settings.ts";
 
+/** What a caller of a sweep chooses; the connection to ARM is built by the adapter and handed in. */
 export interface SweepOptions {
   trigger: Trigger;
   settings: Settings;
-  credential: TokenCredential;
+  arm: ArmConnection;
   logger: Logger;
-  /** Per-run overrides from the HTTP body or CLI flags. */
-  dryRun?: boolean;
-  queries?: readonly string[];
-  subscriptions?: readonly string[];
-  maxRetries?: number;
-  queriesDir?: string;
-  /** Extra CA for a local ARM (the emulator); never needed in Azure. */
-  tlsCa?: string;
-  retry?: RetryOptionsInput;
-  operation?: ExecuteOptions["operation"];
-  pageSize?: number;
+  /** What this run narrows (HTTP body, CLI flags). */
+  overrides?: RunOverrides;
+  /** Given by a caller that must name the run before it starts (the function app's lock); a new one otherwise. */
   runId?: string;
-  signal?: AbortSignal;
 }
 
 /** The one flow: queries -> Resource Graph -> plan -> on-demand backups -> report. */
 export async function sweep(options: SweepOptions): Promise<Report> {
-  const { settings } = options;
+  const { settings, arm } = options;
+  const overrides = options.overrides ?? {};
   const runId = options.runId ?? randomUUID();
   const startedAt = new Date();
-  const dryRun = options.dryRun ?? settings.dryRun;
+  // A run may turn a dry run on, never off: RETRY_DRY_RUN=true is the admin's safety switch.
+  const dryRun = settings.dryRun || overrides.dryRun === true;
   const logger = options.logger.child({ runId });
-  const filter = normaliseSubscriptions(options.subscriptions, settings);
+  const filter = normaliseSubscriptions(overrides.subscriptions, settings);
   const scope = scopeOf(settings, filter);
   logger.info({ event: "sweep.started", trigger: options.trigger, dryRun, scope: describeScope(scope) }, "sweep started");
 
-  const arm: ArmConnection = {
-    credential: options.credential,
-    endpoint: settings.armEndpoint,
-    scope: armScope(settings.armEndpoint),
-    retry: RetryOptionsSchema.parse(options.retry ?? {}),
-    ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
-  };
-
-  const loaded = await loadQueries({ dir: options.queriesDir ?? settings.queriesDir, ...(options.queries === undefined ? {} : { names: options.queries }) });
+  const loaded = await loadQueries({ dir: settings.queriesDir, names: overrides.rules });
   const queryReports: QueryReport[] = loaded.errors.map((e) => {
     logger.error({ event: "query.failed", query: e.file, error: { code: e.code, message: e.message } }, e.message);
     return { name: nameOfFile(e.file), rows: 0, pages: 0, error: { code: e.code, message: e.message } };
@@ -63,38 +45,25 @@ export async function sweep(options: SweepOptions): Promise<Report> {
     const client = createResourceGraphClient(arm);
     const quota = createQuotaGate();
     for (const query of loaded.queries) {
-      const prepared = prepareQuery(query.text);
-      if (!prepared.ok) {
-        const error = unsendable(query, prepared.problems);
-        logger.error({ event: "query.failed", query: query.name, error }, error.message);
-        queryReports.push({ name: query.name, rows: 0, pages: 0, error });
+      const sendable = textToSend(query);
+      if (!sendable.ok) {
+        logger.error({ event: "query.failed", query: query.name, error: sendable.error }, sendable.error.message);
+        queryReports.push({ name: query.name, rows: 0, pages: 0, error: sendable.error });
         continue;
       }
-      results.push(await runQuery({ client, query: { name: query.name, text: prepared.query.text }, scope, quota, logger, ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }), ...(options.signal === undefined ? {} : { signal: options.signal }) }));
+      results.push(await runQuery({ client, query: { name: query.name, text: sendable.text }, scope, quota, logger }));
     }
   }
 
   // Resource Graph scopes the jobs, not the columns a query projects: act only inside the subscriptions allowed.
   const allowed = filter ?? (settings.subscriptions.length > 0 ? settings.subscriptions : undefined);
   const plan = planActions(
-    results.map((r) => ({ query: r.name, rows: r.rows })),
-    {
-      maxPerRun: options.maxRetries ?? settings.maxPerRun,
-      maxPerSubscription: settings.maxPerSubscription,
-      ...(allowed === undefined ? {} : { subscriptions: allowed }),
-    },
+    results.map((r) => ({ rule: r.name, data: r.data })),
+    { maxPerRun: overrides.maxBackups ?? settings.maxPerRun, maxPerSubscription: settings.maxPerSubscription, subscriptions: allowed },
   );
   for (const invalid of plan.invalid) logger.warn({ event: "row.invalid", ...invalid }, `invalid row from ${invalid.query}: ${invalid.reason}`);
 
-  const actions = await executeActions(plan.actions, {
-    arm,
-    concurrency: settings.concurrency,
-    expiryDays: settings.expiryDays,
-    dryRun,
-    logger,
-    ...(options.operation === undefined ? {} : { operation: options.operation }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
+  const actions = await executeActions(plan.actions, { arm, concurrency: settings.concurrency, expiryDays: settings.expiryDays, dryRun, logger });
 
   const report = buildReport({
     runId,
@@ -102,7 +71,7 @@ export async function sweep(options: SweepOptions): Promise<Report> {
     dryRun,
     startedAt,
     finishedAt: new Date(),
-    queries: [...queryReports, ...results.map(({ name, rows, pages, error }) => ({ name, rows: rows.length, pages, ...(error === undefined ? {} : { error }) }))],
+    queries: [...queryReports, ...results.map(({ name, data, pages, error }) => ({ name, rows: data.length, pages, error }))],
     actions,
     invalid: plan.invalid,
   });
@@ -113,17 +82,6 @@ export async function sweep(options: SweepOptions): Promise<Report> {
     "sweep completed",
   );
   return report;
-}
-
-/** A rule whose text cannot be sent is an error on that rule alone, pointing at the file's line. */
-function unsendable(query: QueryFile, problems: readonly PrepareProblem[]): ArmError {
-  const [first] = problems;
-  const where = (p: PrepareProblem) => {
-    const { line, column } = lineColumn(query.text, p.at);
-    return `${query.path}:${line}:${column}: ${p.message}`;
-  };
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s); run check-queries)` : "";
-  return { code: first?.code ?? "QueryNotSendable", message: `${first === undefined ? query.path : where(first)}${more}` };
 }
 
 function nameOfFile(file: string): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadSettings, SETTING_NAMES } from "../src/settings.ts";
-import { SettingsError } from "../src/errors.ts";
+import { SettingsError } from "../src/core/index.ts";
 
 describe("loadSettings", () => {
   it("applies the DESIGN.md defaults", () => {

@@ -1,13 +1,12 @@
 import type { ResourceGraphClient, QueryResponse } from "@azure/arm-resourcegraph";
-import type { ArmError } from "../report.ts";
+import { toArmError, type ArmError } from "../core/index.ts";
 import type { Logger } from "../log.ts";
-import { armErrorOf } from "../azure/errors.ts";
 import type { QuotaGate } from "./quota.ts";
 
 /** Docs advise batches under 300 subscriptions per request. */
-export const SUBSCRIPTION_BATCH = 300;
+const SUBSCRIPTION_BATCH = 300;
 /** ARG's largest page. */
-export const MAX_PAGE_SIZE = 1000;
+const MAX_PAGE_SIZE = 1000;
 
 export type ArgScope = { subscriptions: string[] } | { managementGroups: string[] } | { tenant: true };
 
@@ -19,14 +18,15 @@ export interface RunQueryOptions {
   quota: QuotaGate;
   logger: Logger;
   pageSize?: number;
-  /** Bound on pages per batch, so a misbehaving service cannot keep a run going forever. */
-  maxPages?: number;
-  signal?: AbortSignal;
 }
+
+/** Bound on pages per batch, so a misbehaving service cannot keep a run going forever. */
+const MAX_PAGES = 10_000;
 
 export interface QueryResult {
   name: string;
-  rows: unknown[];
+  /** Every row the query returned, over all its pages. */
+  data: unknown[];
   pages: number;
   error?: ArmError;
 }
@@ -56,28 +56,27 @@ export async function runQuery(options: RunQueryOptions): Promise<QueryResult> {
     }
   } catch (error) {
     const { pages } = read;
-    const armError = error instanceof QueryFailure ? error.armError : armErrorOf(error);
+    const armError = error instanceof QueryFailure ? error.armError : toArmError(error);
     const message = `${armError.message}${pages > 0 ? ` (after ${pages} page(s) and ${rows.length} row(s) were read; none of this query's rows were acted on)` : ""}`;
     logger.error({ event: "query.failed", query: query.name, pages, error: { ...armError, message } }, `query ${query.name} failed`);
-    return { name: query.name, rows: [], pages, error: { ...armError, message } };
+    return { name: query.name, data: [], pages, error: { ...armError, message } };
   }
   const { pages } = read;
   logger.info({ event: "query.completed", query: query.name, rows: rows.length, pages, durationMs: Date.now() - started }, `query ${query.name}: ${rows.length} row(s)`);
-  return { name: query.name, rows, pages };
+  return { name: query.name, data: rows, pages };
 }
 
 async function readBatch(options: RunQueryOptions, scope: { subscriptions?: string[]; managementGroups?: string[] }, rows: unknown[], read: { pages: number }): Promise<void> {
   const top = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
-  const maxPages = options.maxPages ?? 10_000;
   const seenTokens = new Set<string>();
   let skipToken: string | undefined;
   let pages = 0;
   do {
-    if (pages >= maxPages) throw new QueryFailure({ code: "TooManyPages", message: `stopped after ${maxPages} pages; narrow the query (look-back, workloads) or raise the bound` });
-    await options.quota.ready(options.signal);
+    if (pages >= MAX_PAGES) throw new QueryFailure({ code: "TooManyPages", message: `stopped after ${MAX_PAGES} pages; narrow the query (look-back, workloads) or raise the bound` });
+    await options.quota.ready();
     const response: QueryResponse = await options.client.resources(
       { query: options.query.text, ...scope, options: { top, resultFormat: "objectArray", ...(skipToken === undefined ? {} : { skipToken }) } },
-      { abortSignal: options.signal, onResponse: (raw) => options.quota.update(raw.headers) },
+      { onResponse: (raw) => options.quota.update(raw.headers) },
     );
     pages += 1;
     read.pages += 1;

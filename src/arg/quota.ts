@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseResetsAfter } from "../azure/retry.ts";
+import { quotaOfResponse } from "../azure/index.ts";
 
 /**
  * Resource Graph's quota is per principal (e.g. 15 queries per 5 s). Every response says how many
@@ -8,7 +8,7 @@ import { parseResetsAfter } from "../azure/retry.ts";
  */
 export interface QuotaGate {
   /** Resolves when the next request may go. */
-  ready(signal?: AbortSignal): Promise<void>;
+  ready(): Promise<void>;
   /** Feeds the quota headers of a response. */
   update(headers: { get(name: string): string | undefined }): void;
 }
@@ -19,16 +19,13 @@ const MAX_WAIT_MS = 30_000;
 export function createQuotaGate(): QuotaGate {
   let blockedUntil = 0;
   return {
-    async ready(signal) {
+    async ready() {
       const ms = blockedUntil - Date.now();
-      if (ms > 0) await sleep(Math.min(ms, MAX_WAIT_MS), undefined, { signal });
+      if (ms > 0) await sleep(Math.min(ms, MAX_WAIT_MS));
     },
     update(headers) {
-      const remaining = Number(headers.get("x-ms-user-quota-remaining"));
-      const resetsAfter = parseResetsAfter(headers.get("x-ms-user-quota-resets-after"));
-      if (headers.get("x-ms-user-quota-remaining") !== undefined && Number.isFinite(remaining) && remaining <= 0 && resetsAfter !== undefined) {
-        blockedUntil = Math.max(blockedUntil, Date.now() + resetsAfter);
-      }
+      const { remaining, resetsAfterMs } = quotaOfResponse(headers);
+      if (remaining !== undefined && remaining <= 0 && resetsAfterMs !== undefined) blockedUntil = Math.max(blockedUntil, Date.now() + resetsAfterMs);
     },
   };
 }

@@ -16,14 +16,16 @@ export type RetryOptionsInput = z.input<typeof RetryOptionsSchema>;
 
 const RETRYABLE_SYSTEM_ERRORS = new Set(["ETIMEDOUT", "ESOCKETTIMEDOUT", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED"]);
 
+type Headers = { get(name: string): string | undefined };
+
 /** Retry-After family headers, in milliseconds; undefined when absent or unparsable. */
-export function retryAfterMs(response: PipelineResponse | undefined): number | undefined {
-  if (response === undefined) return undefined;
+export function retryAfterMs(headers: Headers | undefined): number | undefined {
+  if (headers === undefined) return undefined;
   for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
-    const value = Number(response.headers.get(name));
-    if (response.headers.get(name) !== undefined && Number.isFinite(value) && value >= 0) return value;
+    const value = Number(headers.get(name));
+    if (headers.get(name) !== undefined && Number.isFinite(value) && value >= 0) return value;
   }
-  const header = response.headers.get("retry-after");
+  const header = headers.get("retry-after");
   if (header === undefined) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
@@ -32,7 +34,7 @@ export function retryAfterMs(response: PipelineResponse | undefined): number | u
 }
 
 /** "hh:mm:ss" (optionally with fractional seconds or a day part "d.hh:mm:ss") to milliseconds. */
-export function parseResetsAfter(value: string | undefined): number | undefined {
+function parseResetsAfter(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(value.trim());
   if (match === null) return undefined;
@@ -40,10 +42,20 @@ export function parseResetsAfter(value: string | undefined): number | undefined 
   return ((Number(days ?? 0) * 24 + Number(h)) * 3600 + Number(m) * 60 + Number(s)) * 1000;
 }
 
+/** Resource Graph's quota headers: the queries left in the window, and when it resets (undefined when not sent). */
+export function quotaOfResponse(headers: Headers): { remaining: number | undefined; resetsAfterMs: number | undefined } {
+  const remaining = Number(headers.get("x-ms-user-quota-remaining"));
+  return {
+    remaining: headers.get("x-ms-user-quota-remaining") !== undefined && Number.isFinite(remaining) ? remaining : undefined,
+    resetsAfterMs: parseResetsAfter(headers.get("x-ms-user-quota-resets-after")),
+  };
+}
+
 /** Resource Graph's throttling answer says when its quota window resets instead of sending Retry-After. */
 function quotaResetMs(response: PipelineResponse | undefined): number | undefined {
-  if (response === undefined || Number(response.headers.get("x-ms-user-quota-remaining") ?? "1") > 0) return undefined;
-  return parseResetsAfter(response.headers.get("x-ms-user-quota-resets-after"));
+  if (response === undefined) return undefined;
+  const quota = quotaOfResponse(response.headers);
+  return quota.remaining !== undefined && quota.remaining <= 0 ? quota.resetsAfterMs : undefined;
 }
 
 function backoff(retryCount: number, options: RetryOptions): number {
@@ -62,7 +74,7 @@ export function armRetryStrategy(options: RetryOptions): RetryStrategy {
     retry({ response, responseError, retryCount }) {
       const status = response?.status ?? responseError?.statusCode;
       if (status === 429 || status === 503) {
-        const asked = retryAfterMs(response) ?? quotaResetMs(response);
+        const asked = retryAfterMs(response?.headers) ?? quotaResetMs(response);
         if (asked !== undefined && asked > options.maxWaitMs) return { skipStrategy: true };
         return { retryAfterInMs: Math.min(asked ?? backoff(retryCount, options), options.maxWaitMs) };
       }

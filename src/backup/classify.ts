@@ -1,8 +1,6 @@
 import { isRestError } from "@azure/core-rest-pipeline";
-import { tidyMessage } from "../azure/errors.ts";
-import { retryAfterMs, type RetryOptions } from "../azure/retry.ts";
-import { RetryBackupsError, messageOf } from "../errors.ts";
-import type { ArmError, WaitReason } from "../report.ts";
+import { retryAfterMs, type RetryOptions } from "../azure/index.ts";
+import { OperationFailedError, toArmError, tidyMessage, type ArmError, type WaitReason } from "../core/index.ts";
 
 /** Codes that mean a backup of the item is already running: nothing to do (reference/service-behaviour.md, azure-api.md §5). */
 const IN_PROGRESS_CODES: ReadonlySet<string> = lower([
@@ -34,16 +32,6 @@ function lower(codes: readonly string[]): ReadonlySet<string> {
   return new Set(codes.map((c) => c.toLowerCase()));
 }
 
-/** An async operation that the service ended Failed or Canceled, with the service's error. */
-export class OperationFailedError extends RetryBackupsError {}
-
-/** The run was cancelled (RETRY signal) before this action's write was sent. */
-export class RunCancelledError extends RetryBackupsError {
-  constructor() {
-    super("RunCancelled", "the run was cancelled before this backup was sent; the next run will retry it");
-  }
-}
-
 export interface Classified {
   outcome: "alreadyInProgress" | "postponed" | "failed";
   error: ArmError;
@@ -66,46 +54,32 @@ function byCode(code: string | undefined, message: string, error: ArmError, now:
 }
 
 /**
- * Turns whatever a trigger threw (after the pipeline's own retries) into an outcome and an ARM-shaped
- * error. "Already in progress" is recognised from a 4xx answer or from an operation that ended Failed.
+ * Turns whatever a trigger threw (after the pipeline's own retries) into an outcome and an ARM-shaped error:
+ * the one converter, toArmError, gives the code and words; the code says what they mean for the item, whether
+ * it came on the POST (a 4xx) or as the operation the POST started.
  */
-export function classifyError(error: unknown, retry: RetryOptions, now: Date = new Date()): Classified {
+export function classifyError(error: unknown, retry: RetryOptions, now: Date): Classified {
   if (error instanceof OperationFailedError) {
     const armError = { code: error.code, message: tidyMessage(error.message, "the operation failed without a message") };
     return byCode(error.code, error.message, armError, now) ?? { outcome: "failed", error: armError };
   }
-  if (isRestError(error)) {
-    const status = error.statusCode;
-    const code = error.code;
-    const message = tidyMessage(error.message, status === undefined ? "the request failed" : `ARM answered HTTP ${status}`);
-    if (status !== undefined && status >= 400 && status < 500) {
-      const known = byCode(code, message, { code: code ?? `HTTP${status}`, message, status }, now);
-      if (known !== undefined) return known;
-    }
-    if (status === 429) return { outcome: "failed", error: throttled(code, message, retryAfterMs(error.response), retry) };
-    if (status === undefined) {
-      return {
-        outcome: "failed",
-        error: { code: code ?? "RequestFailed", message: `${message} (no answer after ${retry.maxRetries} retries; the next run will retry it)` },
-      };
-    }
-    return { outcome: "failed", error: { code: code ?? `HTTP${status}`, message, status } };
+  const armError = toArmError(error);
+  if (!isRestError(error)) return { outcome: "failed", error: armError };
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const known = byCode(armError.code, armError.message, armError, now);
+    if (known !== undefined) return known;
   }
-  if (error instanceof Error && error.name === "AbortError") {
-    return {
-      outcome: "failed",
-      error: { code: "RequestAborted", message: "the run was cancelled while this request was in flight; check the vault's backup jobs before retrying by hand" },
-    };
-  }
-  if (error instanceof RetryBackupsError) return { outcome: "failed", error: { code: error.code, message: tidyMessage(error.message, error.code) } };
-  return { outcome: "failed", error: { code: "UnexpectedError", message: tidyMessage(messageOf(error), "unexpected error") } };
+  if (status === 429) return { outcome: "failed", error: throttled(armError, retryAfterMs(error.response?.headers), retry) };
+  if (status === undefined) return { outcome: "failed", error: { ...armError, message: `${armError.message} (no answer after ${retry.maxRetries} retries; the next run will retry it)` } };
+  return { outcome: "failed", error: armError };
 }
 
-function throttled(code: string | undefined, message: string, askedMs: number | undefined, retry: RetryOptions): ArmError {
+function throttled(armError: ArmError, askedMs: number | undefined, retry: RetryOptions): ArmError {
   const seconds = (ms: number) => Math.ceil(ms / 1000);
   const text =
     askedMs !== undefined && askedMs > retry.maxWaitMs
-      ? `ARM throttled this request (HTTP 429) and asked to wait ${seconds(askedMs)} s, over the ${seconds(retry.maxWaitMs)} s cap on a single wait; not waited, the next run will retry it. ARM said: ${message}`
-      : `ARM kept throttling this request (HTTP 429) through ${retry.maxRetries} retries; the next run will retry it. ARM said: ${message}`;
-  return { code: code ?? "TooManyRequests", message: text, status: 429 };
+      ? `ARM throttled this request (HTTP 429) and asked to wait ${seconds(askedMs)} s, over the ${seconds(retry.maxWaitMs)} s cap on a single wait; not waited, the next run will retry it. ARM said: ${armError.message}`
+      : `ARM kept throttling this request (HTTP 429) through ${retry.maxRetries} retries; the next run will retry it. ARM said: ${armError.message}`;
+  return { code: armError.code === "Http429" ? "TooManyRequests" : armError.code, message: text, status: 429 };
 }

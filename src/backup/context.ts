@@ -1,20 +1,15 @@
 import type { RecoveryServicesBackupClient } from "@azure/arm-recoveryservicesbackup";
-import type { ArmConnection } from "../azure/clients.ts";
+import type { ArmConnection, BackupPolicyResource, DataProtectionClient } from "../azure/index.ts";
+import type { ActionReport, Workload } from "../core/index.ts";
 import type { Logger } from "../log.ts";
-import type { Workload } from "../plan/ids.ts";
-import type { ActionReport } from "../report.ts";
-import type { DataProtectionClient, BackupPolicyResource } from "./dataProtectionClient.ts";
-import type { OperationBounds } from "./operation.ts";
-import type { Limiter } from "./schedule.ts";
+import type { Limiter } from "./concurrency.ts";
 
-/** What both trigger paths share for one run: clients, limits, bounds and caches. */
+/** What both trigger paths share for one run: clients, limits and caches. */
 export interface BackupContext {
   arm: ArmConnection;
   dryRun: boolean;
   now: () => Date;
   expiryDays: number;
-  bounds: OperationBounds;
-  signal?: AbortSignal;
   logger: Logger;
   /** ARM writes in flight (RETRY_CONCURRENCY); each client paces its writes to the subscription's ARM write bucket. */
   write: Limiter;

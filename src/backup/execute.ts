@@ -1,17 +1,14 @@
 import { performance } from "node:perf_hooks";
 import type { RecoveryServicesBackupClient } from "@azure/arm-recoveryservicesbackup";
-import { createDataProtectionClient, createRecoveryServicesClient, type ArmConnection } from "../azure/clients.ts";
-import { createWritePacer, type WritePacer } from "../azure/writePacer.ts";
+import { createDataProtectionClient, createRecoveryServicesClient, createWritePacer, type ArmConnection, type DataProtectionClient, type WritePacer } from "../azure/index.ts";
+import type { ActionReport } from "../core/index.ts";
 import type { Logger } from "../log.ts";
-import type { PlannedAction } from "../plan/plan.ts";
-import type { ActionReport } from "../report.ts";
+import type { PlannedAction } from "../plan/index.ts";
 import { classifyError } from "./classify.ts";
+import { createLimiter, createSemaphore, roundRobin } from "./concurrency.ts";
 import type { BackupContext, PathResult } from "./context.ts";
-import type { DataProtectionClient } from "./dataProtectionClient.ts";
-import { triggerDataProtection } from "./dataProtection.ts";
-import { OperationBoundsSchema, type OperationBoundsInput } from "./operation.ts";
-import { triggerRecoveryServices } from "./recoveryServices.ts";
-import { createLimiter, createSemaphore, roundRobin } from "./schedule.ts";
+import { triggerDataProtection } from "./data-protection.ts";
+import { triggerRecoveryServices } from "./recovery-services.ts";
 
 export interface ExecuteOptions {
   arm: ArmConnection;
@@ -21,12 +18,8 @@ export interface ExecuteOptions {
   expiryDays: number;
   /** Plan and report, send no write (reads such as a Backup-vault instance or policy GET still run). */
   dryRun: boolean;
-  now?: () => Date;
   /** One event per action; bound to the run already (its lines carry runId). */
   logger: Logger;
-  /** Bound on following an accepted backup's async operation. */
-  operation?: OperationBoundsInput;
-  signal?: AbortSignal;
 }
 
 /** Reads and operation polls in flight, per write slot: following operations never holds a write slot. */
@@ -35,7 +28,7 @@ const READS_PER_WRITE = 4;
 const ADMITTED_PER_WRITE = 4;
 
 /**
- * Fires one on-demand backup per "retry" action and follows it to a job id; reports "deferred" and
+ * Fires one on-demand backup per "trigger" action and follows it to a job id; reports "deferred" and
  * "exhausted" actions without sending anything. One report per action, in the input order; a failing
  * action never stops the others.
  */
@@ -43,11 +36,11 @@ export async function executeActions(actions: PlannedAction[], options: ExecuteO
   const ctx = createContext(options);
   const results = new Map<number, ActionReport>();
   actions.forEach((action, index) => {
-    if (action.disposition !== "retry") results.set(index, notSent(action, options));
+    if (action.disposition !== "trigger") results.set(index, notSent(action, options));
   });
   // Started in round-robin order of subscription: the FIFO write limiter then serves subscriptions in turn.
   const work = roundRobin(
-    actions.map((action, index) => ({ action, index })).filter(({ action }) => action.disposition === "retry"),
+    actions.map((action, index) => ({ action, index })).filter(({ action }) => action.disposition === "trigger"),
     ({ action }) => action.ref.subscriptionId,
   );
   // Actions are admitted a few per write slot: a wave of 10,000 items then holds a few dozen pending writes in
@@ -80,10 +73,8 @@ function createContext(options: ExecuteOptions): BackupContext {
   return {
     arm: options.arm,
     dryRun: options.dryRun,
-    now: options.now ?? (() => new Date()),
+    now: () => new Date(),
     expiryDays: options.expiryDays,
-    bounds: OperationBoundsSchema.parse(options.operation ?? {}),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
     logger: options.logger,
     write: createLimiter(concurrency),
     read: createLimiter(concurrency * READS_PER_WRITE),
@@ -116,8 +107,8 @@ async function runAction(action: PlannedAction, ctx: BackupContext, options: Exe
 }
 
 function notSent(action: PlannedAction, options: ExecuteOptions): ActionReport {
-  const outcome = action.disposition === "retry" ? "deferred" : action.disposition;
-  const report = toReport(action, { outcome, workload: action.workload ?? "Other", ...defined({ reason: action.reason, waitReason: action.waitReason, retryAfter: action.retryAfter }) }, 0);
+  const outcome = action.disposition === "trigger" ? "deferred" : action.disposition;
+  const report = toReport(action, { outcome, workload: action.workload ?? "Other", reason: action.reason, waitReason: action.waitReason, retryAfter: action.retryAfter }, 0);
   logAction(report, options);
   return report;
 }
@@ -133,10 +124,10 @@ function toReport(action: PlannedAction, result: PathResult, durationMs: number)
     sourceRows: action.sourceRows,
     outcome: result.outcome,
     rules: action.rules,
-    ...(action.failedAt === undefined ? {} : { failedAt: action.failedAt }),
-    ...(action.lastError === undefined ? {} : { lastError: action.lastError }),
-    ...(action.attempts === undefined ? {} : { attempts: action.attempts }),
     ...defined({
+      failedAt: action.failedAt,
+      lastError: action.lastError,
+      attempts: action.attempts,
       waitReason: result.waitReason,
       retryAfter: result.retryAfter,
       onDemandLast24h: action.onDemandLast24h,

@@ -1,46 +1,24 @@
 import type { HttpRequest } from "@azure/functions";
-import { z } from "zod";
-import { QUERY_NAME } from "../queries/load.ts";
+import type { z } from "zod";
+import { RULE_NAME, RunOverridesSchema, type RunOverrides } from "../core/index.ts";
 import type { Problem } from "./problem.ts";
 
 /** Far above any real request (1000 subscription ids are ~40 KB); the rest is refused unread. */
 export const MAX_BODY_BYTES = 64 * 1024;
-export const MAX_SUBSCRIPTIONS = 1000;
-export const MAX_QUERIES = 100;
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 const quoted = (value: unknown) => JSON.stringify(typeof value === "string" && value.length > 100 ? `${value.slice(0, 100)}…` : value);
 
-/** The optional POST /api/sweep body: each field narrows one run, like the CLI's flags. */
-export const SweepRequestSchema = z.strictObject({
-  dryRun: z.boolean({ error: "must be true or false" }).optional(),
-  queries: z
-    .array(
-      z.string({ error: "must be a query name (a string)" }).regex(QUERY_NAME, {
-        error: (issue) => `${quoted(issue.input)} is not a query name (letters, digits, '.', '_' and '-', at most 100, the .kql file name without .kql)`,
-      }),
-      { error: "must be a list of query names" },
-    )
-    .min(1, "must name at least one query; leave it out to run every query")
-    .max(MAX_QUERIES, `may name at most ${MAX_QUERIES} queries`)
-    .optional(),
-  subscriptions: z
-    .array(
-      z.string({ error: "must be a subscription id (a string)" }).regex(GUID, { error: (issue) => `${quoted(issue.input)} is not a subscription id (GUID)` }),
-      { error: "must be a list of subscription ids" },
-    )
-    .min(1, "must name at least one subscription; leave it out to sweep the configured scope")
-    .max(MAX_SUBSCRIPTIONS, `may name at most ${MAX_SUBSCRIPTIONS} subscriptions`)
-    .optional(),
-  maxRetries: z.int({ error: "must be a whole number from 1 to 100000" }).min(1).max(100_000).optional(),
-});
-export type SweepRequest = z.infer<typeof SweepRequestSchema>;
+/**
+ * The optional POST /api/sweep body: the run's overrides (RunOverridesSchema, the CLI's and sweep()'s too), and the
+ * names the body had before them, `queries` and `maxRetries`, still accepted so existing scripts keep working.
+ */
+const SweepRequestSchema = RunOverridesSchema.extend({ queries: RunOverridesSchema.shape.rules, maxRetries: RunOverridesSchema.shape.maxBackups });
 
-export type ParsedBody = { ok: true; value: SweepRequest } | { ok: false; problems: Problem[] };
+type ParsedBody = { ok: true; value: RunOverrides } | { ok: false; problems: Problem[] };
 
-export interface ParseBodyOptions {
+interface ParseBodyOptions {
   /** Query names in the queries folder; undefined when the folder cannot be read (the sweep then reports that). */
   knownQueries: () => Promise<string[] | undefined>;
 }
@@ -83,8 +61,13 @@ export async function parseSweepRequest(request: Pick<HttpRequest, "headers" | "
 
   const parsed = SweepRequestSchema.safeParse(raw);
   if (!parsed.success) problems.push(...parsed.error.issues.flatMap(problemsOfIssue));
-  problems.push(...(await unknownQueries(raw, options)));
-  return parsed.success && problems.length === 0 ? { ok: true, value: parsed.data } : fail(problems);
+  for (const [name, alias] of [["rules", "queries"], ["maxBackups", "maxRetries"]] as const) {
+    if (name in raw && alias in raw) problems.push({ field: alias, message: `is the old name of ${name}; send one of them` });
+  }
+  problems.push(...(await unknownRules(raw, options)));
+  if (!parsed.success || problems.length > 0) return fail(problems);
+  const { queries, maxRetries, ...overrides } = parsed.data;
+  return { ok: true, value: { ...overrides, rules: overrides.rules ?? queries, maxBackups: overrides.maxBackups ?? maxRetries } };
 }
 
 function tooLarge(bytes: number): ParsedBody {
@@ -113,14 +96,18 @@ function problemsOfIssue(issue: z.core.$ZodIssue): Problem[] {
 }
 
 /** Well-formed names that match no file: checked apart from the schema so one response names every problem. */
-async function unknownQueries(raw: object, options: ParseBodyOptions): Promise<Problem[]> {
-  const queries = (raw as { queries?: unknown }).queries;
-  if (!Array.isArray(queries)) return [];
-  const candidates = queries.map((name: unknown, index) => ({ name, index })).filter((q): q is { name: string; index: number } => typeof q.name === "string" && QUERY_NAME.test(q.name));
-  if (candidates.length === 0) return [];
-  const known = await options.knownQueries();
-  if (known === undefined) return [];
-  return candidates
-    .filter((q) => !known.includes(q.name))
-    .map((q) => ({ field: `queries[${q.index}]`, message: `${quoted(q.name)} is not a query in the queries folder; known queries: ${known.join(", ") || "none"}` }));
+async function unknownRules(raw: object, options: ParseBodyOptions): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const field of ["rules", "queries"] as const) {
+    const names = (raw as Record<string, unknown>)[field];
+    if (!Array.isArray(names)) continue;
+    const candidates = names.map((name: unknown, index) => ({ name, index })).filter((q): q is { name: string; index: number } => typeof q.name === "string" && RULE_NAME.test(q.name));
+    if (candidates.length === 0) continue;
+    const known = await options.knownQueries();
+    if (known === undefined) return problems;
+    for (const q of candidates.filter((c) => !known.includes(c.name))) {
+      problems.push({ field: `${field}[${q.index}]`, message: `${quoted(q.name)} is not a query in the queries folder; known queries: ${known.join(", ") || "none"}` });
+    }
+  }
+  return problems;
 }

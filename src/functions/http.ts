@@ -1,9 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { SettingsError, messageOf } from "../errors.ts";
+import { messageOf, scrubber, SettingsError, type Report } from "../core/index.ts";
 import { runExclusive, SweepInProgressError } from "../lock.ts";
-import { scrubber } from "../log.ts";
-import { listQueryNames } from "../queries/load.ts";
-import type { Report } from "../report.ts";
+import { listQueryNames } from "../queries/index.ts";
 import { parseSweepRequest } from "./body.ts";
 import { PROBLEM_TYPES, problemResponse, settingProblems } from "./problem.ts";
 import { NoTokenError, runSweep, startInvocation, type FunctionDeps, type Invocation } from "./run.ts";
@@ -30,7 +28,7 @@ export async function httpHandler(request: HttpRequest, context: InvocationConte
   }
 
   try {
-    const report = await runExclusive((runId) => runSweep({ trigger: "http", runId, invocation, deps, request: body.value }));
+    const report = await runExclusive((runId) => runSweep({ trigger: "http", runId, invocation, deps, overrides: body.value }));
     return { status: 200, jsonBody: JSON.parse(scrub(JSON.stringify(report))) as Report };
   } catch (error) {
     if (error instanceof SweepInProgressError) {

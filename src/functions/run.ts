@@ -1,23 +1,20 @@
 import type { InvocationContext } from "@azure/functions";
 import type { TokenCredential } from "@azure/core-auth";
-import { createCredential } from "../azure/credential.ts";
-import { armScope } from "../azure/clients.ts";
-import { RetryBackupsError, SettingsError, messageOf } from "../errors.ts";
+import { connectArm, createCredential, type ArmConnectionOptions } from "../azure/index.ts";
+import { messageOf, RetryBackupsError, SettingsError, type Report, type RunOverrides } from "../core/index.ts";
 import { createLogger, sinkDestination, type Logger } from "../log.ts";
-import type { Report } from "../report.ts";
 import { loadSettings, type Settings } from "../settings.ts";
-import { sweep, type SweepOptions } from "../sweep.ts";
-import type { SweepRequest } from "./body.ts";
+import { sweep } from "../sweep.ts";
 
 /** Test seams: the environment, and the emulator's CA and short waits. The credential is always the managed identity. */
 export interface FunctionDeps {
   env?: Record<string, string | undefined>;
   tlsCa?: string;
-  retry?: SweepOptions["retry"];
-  operation?: SweepOptions["operation"];
+  retry?: ArmConnectionOptions["retry"];
+  operation?: ArmConnectionOptions["operation"];
 }
 
-export type FunctionTrigger = "timer" | "http";
+type FunctionTrigger = "timer" | "http";
 
 /** The managed identity gave no token: nothing can be read or written, so the run cannot happen. */
 export class NoTokenError extends RetryBackupsError {
@@ -71,18 +68,18 @@ function managedIdentity(clientId: string | undefined): TokenCredential {
   const key = clientId ?? "";
   let credential = credentials.get(key);
   if (credential === undefined) {
-    credential = createCredential({ kind: "managedIdentity", ...(clientId === undefined ? {} : { clientId }) });
+    credential = createCredential({ kind: "managedIdentity", clientId });
     credentials.set(key, credential);
   }
   return credential;
 }
 
-export interface RunOptions {
+interface RunOptions {
   trigger: FunctionTrigger;
   runId: string;
   invocation: Invocation;
   deps: FunctionDeps;
-  request?: SweepRequest;
+  overrides?: RunOverrides;
 }
 
 /**
@@ -92,30 +89,14 @@ export interface RunOptions {
 export async function runSweep(options: RunOptions): Promise<Report> {
   const { settings, logger } = options.invocation;
   const runLog = logger.child({ runId: options.runId });
-  const request = options.request ?? {};
   try {
-    const credential = managedIdentity(settings.clientId);
-    const scope = armScope(settings.armEndpoint);
+    const arm = connectArm({ credential: managedIdentity(settings.clientId), endpoint: settings.armEndpoint, tlsCa: options.deps.tlsCa, retry: options.deps.retry, operation: options.deps.operation });
     try {
-      if ((await credential.getToken(scope)) === null) throw new Error("the credential returned no token");
+      if ((await arm.credential.getToken(arm.tokenScope)) === null) throw new Error("the credential returned no token");
     } catch (error) {
-      throw new NoTokenError(scope, settings.clientId, error);
+      throw new NoTokenError(arm.tokenScope, settings.clientId, error);
     }
-    const report = await sweep({
-      trigger: options.trigger,
-      settings,
-      credential,
-      logger,
-      runId: options.runId,
-      // A request may turn a dry run on, never off: RETRY_DRY_RUN=true is the admin's safety switch.
-      ...(request.dryRun === true ? { dryRun: true } : {}),
-      ...(request.queries === undefined ? {} : { queries: request.queries }),
-      ...(request.subscriptions === undefined ? {} : { subscriptions: request.subscriptions }),
-      ...(request.maxRetries === undefined ? {} : { maxRetries: request.maxRetries }),
-      ...(options.deps.tlsCa === undefined ? {} : { tlsCa: options.deps.tlsCa }),
-      ...(options.deps.retry === undefined ? {} : { retry: options.deps.retry }),
-      ...(options.deps.operation === undefined ? {} : { operation: options.deps.operation }),
-    });
+    const report = await sweep({ trigger: options.trigger, settings, arm, logger, runId: options.runId, overrides: options.overrides });
     const failedQueries = report.queries.filter((q) => q.error !== undefined);
     if (report.queries.length > 0 && failedQueries.length === report.queries.length) {
       // The run happened but could read nothing (Reader missing, Resource Graph down, every rule broken): page a person.

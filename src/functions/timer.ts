@@ -1,6 +1,6 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import { runExclusive, SweepInProgressError } from "../lock.ts";
-import { exitCodeOf } from "../report.ts";
+import { exitCodeOf } from "../report/index.ts";
 import { runSweep, startInvocation, type FunctionDeps } from "./run.ts";
 
 /**

@@ -1,10 +1,9 @@
-import { RowSchema, type Row, type Verdict } from "./row.ts";
-import { parseItemId, workloadOf, type ItemRef, type Workload } from "./ids.ts";
-import type { InvalidRow, SourceRow, WaitReason } from "../report.ts";
+import { parseItemId, RowSchema, workloadOf, type InvalidRow, type ItemRef, type Row, type SourceRow, type Verdict, type WaitReason, type Workload } from "../core/index.ts";
 
-export interface QueryRows {
-  query: string;
-  rows: readonly unknown[];
+/** What one rule's query returned. */
+interface RuleRows {
+  rule: string;
+  data: readonly unknown[];
 }
 
 export interface PlannedAction {
@@ -24,20 +23,20 @@ export interface PlannedAction {
   onDemandLast24h?: number;
   dailyAllowance?: number;
   retryAfter?: string;
-  /** "retry": trigger it; "exhausted": budget spent, report only; "postponed": wait (waitReason); "deferred": over a cap. */
-  disposition: "retry" | "exhausted" | "postponed" | "deferred";
+  /** "trigger": send the on-demand backup; "exhausted": budget spent, report only; "postponed": wait (waitReason); "deferred": over a cap. */
+  disposition: "trigger" | "exhausted" | "postponed" | "deferred";
   waitReason?: WaitReason;
   reason?: string;
 }
 
-export interface PlanOptions {
+interface PlanOptions {
   maxPerRun: number;
   maxPerSubscription: number;
   /** When set, rows of other subscriptions are reported invalid instead of acted on. */
   subscriptions?: readonly string[];
 }
 
-export interface Plan {
+interface Plan {
   /** Grouped by subscription (subscriptions in id order), oldest failure first within each. */
   actions: PlannedAction[];
   invalid: InvalidRow[];
@@ -45,13 +44,13 @@ export interface Plan {
 
 const CONTRACT_KEYS = new Set(Object.keys(RowSchema.shape));
 
-export function planActions(results: readonly QueryRows[], options: PlanOptions): Plan {
+export function planActions(results: readonly RuleRows[], options: PlanOptions): Plan {
   const invalid: InvalidRow[] = [];
   const byItem = new Map<string, Entry>();
   const allowed = options.subscriptions === undefined || options.subscriptions.length === 0 ? undefined : new Set(options.subscriptions.map((s) => s.toLowerCase()));
 
-  for (const { query, rows } of results) {
-    for (const raw of rows) {
+  for (const { rule: query, data } of results) {
+    for (const raw of data) {
       const checked = validateRow(raw, allowed);
       if (!checked.ok) {
         invalid.push({ query, ...(checked.id === undefined ? {} : { id: checked.id }), reason: checked.reason });
@@ -117,7 +116,7 @@ function judge(entry: Entry): PlannedAction {
       action.reason = `the last backup hit the service's 24-hour operation quota (${entry.judgedBy.errorCode ?? "CloudDos"}); tried again 24 hours after that failure, with no attempt spent${many}`;
       break;
     case "retry":
-      action.disposition = "retry";
+      action.disposition = "trigger";
   }
   return action;
 }
@@ -153,7 +152,7 @@ function extraColumns(row: Row): { columns?: Record<string, unknown> } {
 }
 
 function newAction(ref: ItemRef, row: Row, source: SourceRow, query: string): PlannedAction {
-  const action: PlannedAction = { ref, workload: workloadOf(ref, row.dataSourceType), sourceRows: [source], rules: [query], disposition: "retry" };
+  const action: PlannedAction = { ref, workload: workloadOf(ref, row.dataSourceType), sourceRows: [source], rules: [query], disposition: "trigger" };
   applyLatest(action, row);
   if (row.failedAt !== undefined) action.failedAt = new Date(row.failedAt).toISOString();
   if (row.expiryDays !== undefined) action.expiryDays = row.expiryDays;
@@ -206,7 +205,7 @@ function byAge(a: PlannedAction, b: PlannedAction): number {
 function applyCaps(actions: PlannedAction[], options: PlanOptions): void {
   const perSubscription = new Map<string, number>();
   let taken = 0;
-  for (const action of actions.filter((a) => a.disposition === "retry").sort(byAge)) {
+  for (const action of actions.filter((a) => a.disposition === "trigger").sort(byAge)) {
     const used = perSubscription.get(action.ref.subscriptionId) ?? 0;
     if (used >= options.maxPerSubscription) {
       action.disposition = "deferred";

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import path from "node:path";
-import { ROW_CONTRACT } from "../plan/row.ts";
+import { ROW_CONTRACT } from "../core/index.ts";
 import { ARG_JOIN_KINDS, ARG_MAX_JOINS, ARG_MAX_MV_EXPANDS, ARG_MAX_UNION_LEGS, ARG_OPERATORS, ARG_TABLES, argTableSchema } from "./arg-schema.ts";
 import { EVIDENCED_FUNCTIONS } from "./evidence.ts";
 import { loadQueries, type QueryFile } from "./load.ts";

@@ -1,6 +1,6 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { QueryFileError } from "../errors.ts";
+import { QueryFileError } from "../core/index.ts";
 import { closest } from "./tunables.ts";
 
 export interface QueryFile {

@@ -1,4 +1,5 @@
 import { isTrivia, KqlSyntaxError, tokenize, type Token } from "./kql-tokens.ts";
+import type { QueryFile } from "./load.ts";
 import { tunableProblems } from "./tunables.ts";
 
 /**
@@ -405,4 +406,15 @@ export function lineColumn(text: string, offset: number): { line: number; column
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
   const line = before.split("\n").length;
   return { line, column: before.length - before.lastIndexOf("\n") };
+}
+
+/** The text to send for a rule file, or why it cannot be sent: the first problem at the file's line, and how many more. */
+export function textToSend(file: QueryFile): { ok: true; text: string } | { ok: false; error: { code: string; message: string } } {
+  const prepared = prepareQuery(file.text);
+  if (prepared.ok) return { ok: true, text: prepared.query.text };
+  const [first] = prepared.problems;
+  const more = prepared.problems.length > 1 ? ` (and ${prepared.problems.length - 1} more problem(s); run check-queries)` : "";
+  if (first === undefined) return { ok: false, error: { code: "QueryNotSendable", message: file.path } };
+  const { line, column } = lineColumn(file.text, first.at);
+  return { ok: false, error: { code: first.code, message: `${file.path}:${line}:${column}: ${first.message}${more}` } };
 }

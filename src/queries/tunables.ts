@@ -1,3 +1,4 @@
+import { isWorkloadName, WORKLOADS } from "../core/index.ts";
 import type { PrepareProblem, Scalar, Tunable, TunableKind } from "./prepare.ts";
 
 /**
@@ -5,22 +6,6 @@ import type { PrepareProblem, Scalar, Tunable, TunableKind } from "./prepare.ts"
  * tunable's own line before anything is sent. Names not listed here are the admin's own: they
  * only have to be literals.
  */
-
-/**
- * Workload names the shipped rules use, with the days an on-demand recovery point may be kept
- * (Recovery Services; a Backup vault's retention comes from its policy). Sources: the support
- * matrices in reference/service-behaviour.md (99 years; 45 days at least for SQL and SAP HANA full
- * backups; Azure Files snapshot tier 10 years at most).
- */
-const RULE_WORKLOADS: Record<string, readonly [number, number] | undefined> = {
-  AzureVM: [1, 36_135],
-  SQL: [45, 36_135],
-  SAPHana: [45, 36_135],
-  AzureFiles: [1, 3650],
-  AzureDisk: undefined,
-  PostgreSQL: undefined,
-  AzureBlob: undefined,
-};
 
 /** Recovery Services backupManagementType values a rule may name raw (the fallback of its workload `case`). */
 const RAW_MANAGEMENT_TYPES = ["AzureIaasVM", "AzureWorkload", "AzureStorage", "MAB", "DPM", "AzureBackupServer", "AzureSql", "DefaultBackup"];
@@ -70,10 +55,10 @@ export function tunableProblems(tunables: readonly Tunable[]): PrepareProblem[] 
 
 function workloadProblem(tunable: string, item: Scalar): PrepareProblem[] {
   const value = String(item.value);
-  if (Object.hasOwn(RULE_WORKLOADS, value) || RAW_MANAGEMENT_TYPES.includes(value) || value.includes("/")) return [];
-  const known = [...Object.keys(RULE_WORKLOADS), ...RAW_MANAGEMENT_TYPES];
+  if (isWorkloadName(value) || RAW_MANAGEMENT_TYPES.includes(value) || value.includes("/")) return [];
+  const known = [...Object.keys(WORKLOADS), ...RAW_MANAGEMENT_TYPES];
   const near = closest(value, known);
-  const hint = near === undefined ? ` Known names: ${Object.keys(RULE_WORKLOADS).join(", ")}; or a raw dataSourceType such as "Microsoft.ContainerService/managedClusters".` : ` Did you mean "${near}"?`;
+  const hint = near === undefined ? ` Known names: ${Object.keys(WORKLOADS).join(", ")}; or a raw dataSourceType such as "Microsoft.ContainerService/managedClusters".` : ` Did you mean "${near}"?`;
   return [{ at: item.at, code: "TunableUnknownWorkload", message: `\`${tunable}\` names an unknown workload "${value}".${hint}` }];
 }
 
@@ -81,31 +66,29 @@ function expiryProblems(t: Tunable): PrepareProblem[] {
   return t.keys.flatMap((key, i) => {
     const workload = String(key.value);
     const item = t.items[i];
-    const limits = Object.hasOwn(RULE_WORKLOADS, workload) ? RULE_WORKLOADS[workload] : undefined;
+    const limits = isWorkloadName(workload) ? WORKLOADS[workload].expiryDays : undefined;
     if (limits === undefined) {
-      const near = closest(workload, Object.keys(RULE_WORKLOADS));
-      return [{ at: key.at, code: "TunableUnknownWorkload", message: `\`${t.name}\` names "${workload}", which is not a Recovery Services workload (AzureVM, SQL, SAPHana, AzureFiles).${near === undefined ? "" : ` Did you mean "${near}"?`}` }];
+      const recoveryServices = Object.entries(WORKLOADS).filter(([, f]) => f.expiryDays !== undefined).map(([name]) => name);
+      const near = closest(workload, recoveryServices);
+      return [{ at: key.at, code: "TunableUnknownWorkload", message: `\`${t.name}\` names "${workload}", which is not a Recovery Services workload (${recoveryServices.join(", ")}).${near === undefined ? "" : ` Did you mean "${near}"?`}` }];
     }
     const days = item?.value;
     const [min, max] = limits;
     if (typeof days === "number" && Number.isInteger(days) && days >= min && days <= max) return [];
-    const why = workload === "AzureFiles" ? " (snapshot-tier recovery points of Azure Files are kept at most 10 years)" : min === 45 ? " (SQL and SAP HANA full backups are kept at least 45 days)" : "";
+    const why = workload === "AzureFileShare" ? " (snapshot-tier recovery points of Azure Files are kept at most 10 years)" : min === 45 ? " (SQL and SAP HANA full backups are kept at least 45 days)" : "";
     return [{ at: item?.at ?? key.at, code: "TunableOutOfRange", message: `\`${t.name}\` gives ${workload} ${item?.text ?? "nothing"} days; it must be a whole number from ${min} to ${max}${why}.` }];
   });
 }
-
-/** On-demand backups per item per day: at most what the service allows (reference/service-behaviour.md). */
-const DOCUMENTED_ALLOWANCE: Record<string, number> = { AzureVM: 9, SQL: 9, SAPHana: 9, AzureFiles: 10, AzureBlob: 4 };
 
 function allowanceProblems(t: Tunable): PrepareProblem[] {
   return t.keys.flatMap((key, i) => {
     const workload = String(key.value);
     const item = t.items[i];
-    if (!Object.hasOwn(RULE_WORKLOADS, workload)) {
-      const near = closest(workload, Object.keys(RULE_WORKLOADS));
-      return [{ at: key.at, code: "TunableUnknownWorkload", message: `\`${t.name}\` names an unknown workload "${workload}".${near === undefined ? ` Known names: ${Object.keys(RULE_WORKLOADS).join(", ")}.` : ` Did you mean "${near}"?`}` }];
+    if (!isWorkloadName(workload)) {
+      const near = closest(workload, Object.keys(WORKLOADS));
+      return [{ at: key.at, code: "TunableUnknownWorkload", message: `\`${t.name}\` names an unknown workload "${workload}".${near === undefined ? ` Known names: ${Object.keys(WORKLOADS).join(", ")}.` : ` Did you mean "${near}"?`}` }];
     }
-    const max = DOCUMENTED_ALLOWANCE[workload];
+    const max = WORKLOADS[workload].dailyAllowance;
     const value = item?.value;
     if (typeof value === "number" && Number.isInteger(value) && value >= 0 && (max === undefined || value <= max)) return [];
     const limit = max === undefined ? "a whole number of at least 0" : `a whole number from 0 to ${max} (the service allows ${max} on-demand backups of ${workload} per item per day)`;
@@ -113,11 +96,12 @@ function allowanceProblems(t: Tunable): PrepareProblem[] {
   });
 }
 
-/** The known name within two edits (or differing only in case), for "did you mean". */
+/** The known name within two edits, differing only in case, or that the value begins (3 letters at least): for "did you mean". */
 export function closest(value: string, known: readonly string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
-    const distance = name.toLowerCase() === value.toLowerCase() ? 0 : editDistance(value.toLowerCase(), name.toLowerCase());
+    const [v, n] = [value.toLowerCase(), name.toLowerCase()];
+    const distance = v === n ? 0 : v.length >= 3 && n.startsWith(v) ? 1 : editDistance(v, n);
     if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance };
   }
   return best?.name;

@@ -156,10 +156,10 @@ describe("known tunables are checked for type and range at their own line", () =
     ["let attemptBudget = 2.5;", "TunableOutOfRange", "a whole number", 21],
     ["let retryManualJobs = 1;", "TunableType", "true or false", 23],
     ['let workloads = dynamic(["AzureVM", "AzureVm2"]);', "TunableUnknownWorkload", 'Did you mean "AzureVM"?', 37],
-    ['let workloads = dynamic(["Sql"]);', "TunableUnknownWorkload", 'Did you mean "SQL"?', 26],
+    ['let workloads = dynamic(["Sql"]);', "TunableUnknownWorkload", 'Did you mean "SQLDatabase"?', 26],
     ['let workloads = dynamic(["Something"]);', "TunableUnknownWorkload", "Known names: AzureVM", 26],
-    ['let expiryDaysByWorkload = dynamic({"AzureVM": 10, "SQL": 30});', "TunableOutOfRange", "at least 45 days", 59],
-    ['let expiryDaysByWorkload = dynamic({"AzureFiles": 4000});', "TunableOutOfRange", "at most 10 years", 51],
+    ['let expiryDaysByWorkload = dynamic({"AzureVM": 10, "SQLDatabase": 30});', "TunableOutOfRange", "at least 45 days", 67],
+    ['let expiryDaysByWorkload = dynamic({"AzureFileShare": 4000});', "TunableOutOfRange", "at most 10 years", 55],
     ['let expiryDaysByWorkload = dynamic({"AzureVMs": 10});', "TunableUnknownWorkload", 'Did you mean "AzureVM"?', 37],
   ])("%s", (tunable, code, message, column) => {
     expect(problems(`// rule\n${tunable}\nT | project id`)).toEqual([expect.objectContaining({ line: 2, column, code, message: expect.stringContaining(message) })]);

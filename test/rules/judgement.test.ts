@@ -9,14 +9,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { TokenCredential } from "@azure/core-auth";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dpJob, rsJob, startEmulator, type DpJobSpec, type Emulator, type JobRecord, type RsJobSpec } from "../../emulator/index.ts";
-import { runQuery } from "../../src/arg/query.ts";
-import { createQuotaGate } from "../../src/arg/quota.ts";
-import { armScope, createResourceGraphClient } from "../../src/azure/clients.ts";
-import { createCredential } from "../../src/azure/credential.ts";
-import { RetryOptionsSchema } from "../../src/azure/retry.ts";
+import { createQuotaGate, runQuery } from "../../src/arg/index.ts";
+import { connectArm, createCredential, createResourceGraphClient } from "../../src/azure/index.ts";
+import type { Report } from "../../src/core/index.ts";
 import { createLogger } from "../../src/log.ts";
-import { prepareQuery } from "../../src/queries/prepare.ts";
-import { exitCodeOf, type Report } from "../../src/report.ts";
+import { prepareQuery } from "../../src/queries/index.ts";
+import { exitCodeOf } from "../../src/report/index.ts";
 import { loadSettings } from "../../src/settings.ts";
 import { sweep } from "../../src/sweep.ts";
 
@@ -83,10 +81,10 @@ async function sentText(name: RuleName, edits: Record<string, string> = {}): Pro
 /** Every row the rule returns over the history, through the product's own paging. */
 async function rows(name: RuleName, history: JobRecord[], edits: Record<string, string> = {}): Promise<Record<string, unknown>[]> {
   emulator.addJobs(history);
-  const arm = { credential, endpoint: emulator.url, scope: armScope(emulator.url), tlsCa: emulator.ca, retry: RetryOptionsSchema.parse({}) };
+  const arm = connectArm({ credential, endpoint: emulator.url, tlsCa: emulator.ca });
   const result = await runQuery({ client: createResourceGraphClient(arm), query: { name, text: await sentText(name, edits) }, scope: { tenant: true }, quota: createQuotaGate(), logger: silent });
   if (result.error !== undefined) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
-  return result.rows as Record<string, unknown>[];
+  return result.data as Record<string, unknown>[];
 }
 
 /** The judgement columns of each row, by item. */
@@ -153,7 +151,7 @@ describe("recovery-services.kql: what is retried", () => {
 
   it("leaves a workload removed from `workloads` alone", async () => {
     const history = [rs(VM, 3), rs(FILES, 3, { error: { code: 1 } })];
-    expect((await verdicts("recovery-services", history, { workloads: 'dynamic(["AzureFiles"])' })).map((r) => r.itemId)).toEqual([FILES]);
+    expect((await verdicts("recovery-services", history, { workloads: 'dynamic(["AzureFileShare"])' })).map((r) => r.itemId)).toEqual([FILES]);
   });
 });
 
@@ -327,7 +325,8 @@ describe("the sweep over the rules' verdicts", () => {
   async function run(history: JobRecord[]): Promise<Report> {
     emulator.addJobs(history);
     const settings = loadSettings({ AZURE_RESOURCE_MANAGER_ENDPOINT: emulator.url, RETRY_QUERIES_DIR: dir });
-    return sweep({ trigger: "cli", settings, credential, logger: silent, tlsCa: emulator.ca, retry: { baseDelayMs: 5, maxDelayMs: 20 }, operation: { maxPolls: 5, maxPollIntervalMs: 10 } });
+    const arm = connectArm({ credential, endpoint: settings.armEndpoint, tlsCa: emulator.ca, retry: { baseDelayMs: 5, maxDelayMs: 20 }, operation: { maxPolls: 5, maxPollIntervalMs: 10 } });
+    return sweep({ trigger: "cli", settings, arm, logger: silent });
   }
 
   it("turns each verdict into its outcome, and none of them is a failure", async () => {

@@ -9,11 +9,21 @@ import path from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { startEmulator, type Emulator, type EmulatorOptions, type JobRecord } from "../../emulator/index.ts";
-import { createCredential } from "../../src/azure/credential.ts";
+import { connectArm, createCredential, type ArmConnectionOptions } from "../../src/azure/index.ts";
+import type { Report, RunOverrides, Trigger } from "../../src/core/index.ts";
 import { createLogger } from "../../src/log.ts";
 import { loadSettings } from "../../src/settings.ts";
-import { sweep, type SweepOptions } from "../../src/sweep.ts";
-import type { Report } from "../../src/report.ts";
+import { sweep } from "../../src/sweep.ts";
+
+/** A run of the sweep: what a caller narrows, plus the settings and connection a test varies. */
+export interface RunOptions extends RunOverrides {
+  env?: Record<string, string>;
+  trigger?: Trigger;
+  runId?: string;
+  credential?: TokenCredential;
+  retry?: ArmConnectionOptions["retry"];
+  operation?: ArmConnectionOptions["operation"];
+}
 
 export interface Harness {
   emulator: Emulator;
@@ -26,7 +36,7 @@ export interface Harness {
   failedJobs(name: string, jobs: FailedJob[]): Promise<string>;
   /** Writes queries/<name>.kql as given: a rule of the test's own. */
   rule(name: string, text: string): Promise<void>;
-  run(options?: Partial<SweepOptions> & { env?: Record<string, string> }): Promise<{ report: Report; logs: string[] }>;
+  run(options?: RunOptions): Promise<{ report: Report; logs: string[] }>;
   reset(): Promise<void>;
   close(): Promise<void>;
 }
@@ -54,12 +64,13 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
     async rule(name, text) {
       await writeFile(path.join(queriesDir, `${name}.kql`), text);
     },
-    async run(overrides = {}) {
+    async run(options = {}) {
       const logs: string[] = [];
-      const { env, ...rest } = overrides;
+      const { env, trigger = "cli", runId, credential: own, retry = FAST_RETRY, operation = FAST_OPERATION, ...overrides } = options;
       const settings = loadSettings({ AZURE_RESOURCE_MANAGER_ENDPOINT: emulator.url, RETRY_QUERIES_DIR: queriesDir, LOG_LEVEL: "debug", ...env });
       const logger = createLogger({ level: settings.logLevel, destination: { write: (line: string) => void logs.push(line) } });
-      const report = await sweep({ trigger: "cli", settings, credential, logger, tlsCa: emulator.ca, retry: FAST_RETRY, operation: FAST_OPERATION, ...rest });
+      const arm = connectArm({ credential: own ?? credential, endpoint: settings.armEndpoint, tlsCa: emulator.ca, retry, operation });
+      const report = await sweep({ trigger, settings, arm, logger, overrides, runId });
       return { report, logs };
     },
     async reset() {

@@ -1,0 +1,2 @@
+export { executeActions } from "./execute.ts";
+export { recoveryServicesRequest } from "./recovery-services.ts";

@@ -1,0 +1,23 @@
+// The shared vocabulary at the bottom of the house: every step imports it, it imports none of them.
+export { toArmError, tidyMessage } from "./arm-error.ts";
+export { messageOf, OperationFailedError, QueryFileError, RetryBackupsError, SettingsError } from "./errors.ts";
+export { parseItemId, type DataProtectionInstanceRef, type ItemRef, type RecoveryServicesItemRef } from "./ids.ts";
+export { MAX_BACKUPS, MAX_RULES, MAX_SUBSCRIPTIONS, RULE_NAME, RunOverridesSchema, type RunOverrides } from "./overrides.ts";
+export {
+  OUTCOMES,
+  ReportSchema,
+  type ActionReport,
+  type ArmError,
+  type InvalidRow,
+  type Outcome,
+  type QueryReport,
+  type Report,
+  type SourceRow,
+  type SubscriptionReport,
+  type Totals,
+  type Trigger,
+  type WaitReason,
+} from "./report.ts";
+export { ROW_CONTRACT, RowSchema, type BackupType, type Row, type Verdict } from "./row.ts";
+export { scrubber } from "./secrets.ts";
+export { dataProtectionWorkload, isWorkloadName, WORKLOADS, workloadOf, type Workload } from "./workloads.ts";

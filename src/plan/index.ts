@@ -1,0 +1,1 @@
+export { planActions, type PlannedAction } from "./plan.ts";

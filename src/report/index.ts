@@ -1,0 +1,2 @@
+export { accountingHolds, buildReport, exitCodeOf } from "./build.ts";
+export { renderReport } from "./render.ts";
