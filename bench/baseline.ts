@@ -65,7 +65,7 @@ async function readAllRows(options: BaselineOptions): Promise<Row[]> {
     if (!prepared.ok) throw new Error(`bench baseline: ${query.path} cannot be sent`);
     let skipToken: string | undefined;
     do {
-      const page = await client.resources({ query: prepared.query.text, options: { top: 1000, resultFormat: "objectArray", ...(skipToken === undefined ? {} : { skipToken }) } });
+      const page = await client.resources({ query: prepared.query.text, options: { top: 1000, resultFormat: "objectArray", skipToken } });
       rows.push(...(page.data as Row[]));
       skipToken = page.skipToken;
     } while (skipToken !== undefined);

@@ -41,7 +41,7 @@ function jobFor(i: number, sub: string, startTime: Date): { kind: ItemKind; item
   const rs = (container: string, item: string, operation?: string) => {
     const itemId = `${rsVault}/backupFabrics/Azure/protectionContainers/${container}/protectedItems/${item}`;
     const error = item.startsWith("AzureFileShare;") ? { code: 400_199, message: "Backup failed with an internal error." } : { code: 100_000, title: "BackUpOperationFailedV2", message: "Backup failed with an internal error." };
-    return { kind: "recoveryServices" as const, itemId, job: rsJob({ itemId, jobId, startTime, error, ...(operation === undefined ? {} : { operation }) }) };
+    return { kind: "recoveryServices" as const, itemId, job: rsJob({ itemId, jobId, startTime, error, operation }) };
   };
   const dp = (name: string, dataSourceType: string, ruleName: string) => {
     const itemId = `${dpVault}/backupInstances/${name}-${guid(i + 1)}`;

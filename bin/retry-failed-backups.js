@@ -14,8 +14,13 @@ const io = {
 const [command, ...rest] = process.argv.slice(2);
 // The demo joins the product and its test emulator, so it lives outside src/.
 if (command === "demo") {
-  const { runDemo } = await import("../demo/index.ts");
-  process.exitCode = await runDemo(rest, io);
+  const demo = await import("../demo/index.ts").catch((error) => {
+    if (error?.code !== "ERR_MODULE_NOT_FOUND") throw error;
+    // The emulator's packages (selfsigned) are development dependencies: a production install has no demo.
+    process.stderr.write(`The demo needs the development dependencies (${error.message.split("\n")[0]}). Run npm ci in a clone of the repository, without --omit=dev, then npm start.\n`);
+    return undefined;
+  });
+  process.exitCode = demo === undefined ? 2 : await demo.runDemo(rest, io);
 } else {
   const { main } = await import("../src/cli.ts");
   process.exitCode = await main(process.argv.slice(2), io);

@@ -173,14 +173,14 @@ function fingerprintOf(request: QueryRequest): string {
 
 /** The offset, the query and scope it belongs to, and (evaluated queries) the evaluation its pages read. */
 function encodeToken(offset: number, fingerprint: string, snapshot?: number): string {
-  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint, ...(snapshot === undefined ? {} : { s: snapshot }) })).toString("base64");
+  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint, s: snapshot })).toString("base64");
 }
 
 function decodeToken(token: string, fingerprint: string): { offset: number; snapshot?: number } | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { o?: unknown; f?: unknown; s?: unknown };
     if (parsed.f !== fingerprint || !Number.isInteger(parsed.o) || (parsed.o as number) < 0) return undefined;
-    return { offset: parsed.o as number, ...(Number.isInteger(parsed.s) ? { snapshot: parsed.s as number } : {}) };
+    return { offset: parsed.o as number, snapshot: Number.isInteger(parsed.s) ? (parsed.s as number) : undefined };
   } catch {
     return undefined;
   }

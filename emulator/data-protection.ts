@@ -7,7 +7,7 @@ import { newBackupOperation, pollOperation } from "./operations.ts";
 import type { Operation } from "./operations.ts";
 import type { BackupInput } from "./recovery-services.ts";
 import { backupInstanceResource, backupPolicyResource } from "./resources.ts";
-import { busyOf, conflictOf, startOperation } from "./state.ts";
+import { conflictOf, startOperation } from "./state.ts";
 import type { State } from "./state.ts";
 
 export const CONCURRENT_LIMIT_MESSAGE = "Unable to start the operation as maximum number of allowed concurrent backups has reached.";
@@ -69,18 +69,11 @@ export function dpTrigger(input: BackupInput): Reply {
   if (item === undefined) return notFound(input.route.itemId);
   const invalid = validateDpBody(state, item, input.body);
   if (invalid !== undefined) return invalid;
-  const set = conflictOf(state, item.id);
-  if (set?.on === "trigger") return armError(set.status ?? 409, set.code, set.message ?? set.code);
-  const busy = busyOf(state, item.id);
-  if (busy === "trigger409") return armError(409, "UserErrorMaxConcurrentOperationLimitReached", CONCURRENT_LIMIT_MESSAGE);
+  const conflict = conflictOf(state, item.id, { code: "UserErrorMaxConcurrentOperationLimitReached", message: CONCURRENT_LIMIT_MESSAGE });
+  if (conflict?.on === "trigger") return armError(conflict.status, conflict.code, conflict.message);
   if (input.modifiers.has("noAsyncHeaders")) return { status: 202 };
-  const conflict =
-    set !== undefined
-      ? { status: set.status ?? 409, code: set.code, message: set.message ?? set.code, isRetryable: true, isUserError: true }
-      : busy === "operationFailed"
-        ? { status: 409, code: "UserErrorMaxConcurrentOperationLimitReached", message: CONCURRENT_LIMIT_MESSAGE, isRetryable: true, isUserError: true }
-        : undefined;
-  const op = newBackupOperation("dp", item, input.apiVersion, input.modifiers.has("neverFinishes"), conflict);
+  const failure = conflict === undefined ? undefined : { status: conflict.status, code: conflict.code, message: conflict.message, isRetryable: true, isUserError: true };
+  const op = newBackupOperation("dp", item, input.apiVersion, input.modifiers.has("neverFinishes"), failure);
   startOperation(state, op);
   const options = (input.body as { backupRuleOptions: { ruleName: string; triggerOption: { retentionTagOverride?: unknown } } }).backupRuleOptions;
   const tag = options.triggerOption.retentionTagOverride;

@@ -143,7 +143,7 @@ export function seedEstate(emulator: Emulator, estate: Estate): void {
   emulator.addItems(estate.items);
   emulator.addJobs(estate.jobs);
   for (const subscriptionId of estate.deniedWrite) emulator.denySubscription(subscriptionId, "write");
-  for (const itemId of estate.busy) emulator.setBusy(itemId, "trigger409");
+  for (const itemId of estate.busy) emulator.setConflict(itemId, { on: "trigger" });
 }
 
 /**

@@ -19,7 +19,6 @@ export { dpJob, rsJob } from "./jobs.ts";
 export type { DpJobSpec, JobRecord, RsJobSpec } from "./jobs.ts";
 
 export type {
-  BusyForm,
   Conflict,
   Emulator,
   EmulatorOptions,
@@ -94,9 +93,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     denySubscription(subscriptionId, scope = "write") {
       state.denied.set(subscriptionId.toLowerCase(), scope);
-    },
-    setBusy(itemId, form) {
-      state.busy.set(idKey(itemId), form);
     },
     setConflict(itemId, conflict) {
       state.conflicts.set(idKey(itemId), conflict);

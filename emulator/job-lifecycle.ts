@@ -22,7 +22,7 @@ export function startRsJob(state: State, op: Operation, item: RsItem, backupType
 export function startDpJob(state: State, op: Operation, item: DpItem, ruleName: string, retentionTag: string | undefined): void {
   const policyName = item.policyId.split("/").pop() ?? "";
   jobs(state).upsert(
-    dpJob({ itemId: item.id, status: "Started", userTriggered: true, jobId: op.jobId, startTime: op.startTime, dataSourceType: item.dataSourceType, policyName, ruleName, ...(retentionTag === undefined ? {} : { retentionTag }) }),
+    dpJob({ itemId: item.id, status: "Started", userTriggered: true, jobId: op.jobId, startTime: op.startTime, dataSourceType: item.dataSourceType, policyName, ruleName, retentionTag }),
   );
 }
 

@@ -43,7 +43,7 @@ export interface AcceptedItem {
   vaultName: string;
 }
 
-/** The operation a trigger starts; a busy item's operation ends Failed with the vault kind's conflict error. */
+/** The operation a trigger starts; an item with a conflict on the operation ends Failed with it. */
 export function newBackupOperation(vault: "rs" | "dp", item: AcceptedItem, apiVersion: string, neverFinishes: boolean, conflict: OperationFailure | undefined): Operation {
   return {
     id: newOperationId(vault),
@@ -57,7 +57,7 @@ export function newBackupOperation(vault: "rs" | "dp", item: AcceptedItem, apiVe
     polls: 0,
     neverFinishes,
     jobId: newId(),
-    ...(conflict === undefined ? {} : { failure: conflict }),
+    failure: conflict,
   };
 }
 

@@ -7,7 +7,7 @@ import { newBackupOperation, pollOperation } from "./operations.ts";
 import type { Operation } from "./operations.ts";
 import { protectedItemResource } from "./resources.ts";
 import type { Route } from "./routes.ts";
-import { busyOf, conflictOf, startOperation } from "./state.ts";
+import { conflictOf, startOperation } from "./state.ts";
 import type { State } from "./state.ts";
 
 export interface BackupInput {
@@ -92,18 +92,11 @@ export function rsTrigger(input: BackupInput): Reply {
   if (item === undefined) return itemNotFound();
   const invalid = validateRsBody(item, input.body, Date.now());
   if (invalid !== undefined) return invalid;
-  const set = conflictOf(state, item.id);
-  if (set?.on === "trigger") return armError(set.status ?? 409, set.code, set.message ?? set.code);
-  const busy = busyOf(state, item.id);
-  if (busy === "trigger409") return armError(409, "UserErrorBackupOperationInProgress", IN_PROGRESS_MESSAGE);
+  const conflict = conflictOf(state, item.id, { code: "UserErrorBackupOperationInProgress", message: IN_PROGRESS_MESSAGE });
+  if (conflict?.on === "trigger") return armError(conflict.status, conflict.code, conflict.message);
   if (input.modifiers.has("noAsyncHeaders")) return { status: 202 };
-  const conflict =
-    set !== undefined
-      ? { status: set.status ?? 409, code: set.code, message: set.message ?? set.code }
-      : busy === "operationFailed"
-        ? { status: 409, code: "UserErrorBackupOperationInProgress", message: IN_PROGRESS_MESSAGE }
-        : undefined;
-  const op = newBackupOperation("rs", item, input.apiVersion, input.modifiers.has("neverFinishes"), conflict);
+  const failure = conflict === undefined ? undefined : { status: conflict.status, code: conflict.code, message: conflict.message };
+  const op = newBackupOperation("rs", item, input.apiVersion, input.modifiers.has("neverFinishes"), failure);
   startOperation(state, op);
   startRsJob(state, op, item, backupTypeOf(input.body));
   return {

@@ -4,7 +4,7 @@ import type { Bucket, QuotaWindow } from "./limits.ts";
 import type { Operation } from "./operations.ts";
 import { ResourceGraph } from "./resource-graph/index.ts";
 import type { TokenStore } from "./tokens.ts";
-import type { BusyForm, Conflict, EmulatorOptions, RecordedRequest, RuntimeOptions } from "./types.ts";
+import type { Conflict, EmulatorOptions, RecordedRequest, RuntimeOptions } from "./types.ts";
 
 /** Everything the handlers read and change; one per emulator. */
 export interface State {
@@ -16,7 +16,6 @@ export interface State {
   /** Lower-cased subscription id -> what is denied. */
   denied: Map<string, "write" | "all">;
   /** idKey(item) -> how the service says a backup is already running. */
-  busy: Map<string, BusyForm>;
   /** idKey(item) -> what the service says to a trigger of it. */
   conflicts: Map<string, Conflict>;
   faults: ActiveFault[];
@@ -56,7 +55,6 @@ export function createState(url: string, options: RuntimeOptions, tokens: TokenS
     registry: new Registry(),
     graph: new ResourceGraph(),
     denied: new Map(),
-    busy: new Map(),
     conflicts: new Map(),
     faults: [],
     operations: new Map(),
@@ -72,7 +70,6 @@ export function resetState(state: State): void {
   state.registry.clear();
   state.graph.clear();
   state.denied.clear();
-  state.busy.clear();
   state.conflicts.clear();
   state.faults.length = 0;
   state.operations.clear();
@@ -82,22 +79,27 @@ export function resetState(state: State): void {
   state.requests.length = 0;
 }
 
-/**
- * How the service refuses a backup of the item: as a test said, or with a 409 because a backup it accepted is still
- * running (the Backup service allows one at a time per item, which is what stops two instances double-triggering).
- */
-export function busyOf(state: State, itemId: string): BusyForm | undefined {
-  const key = idKey(itemId);
-  const last = state.lastOperation.get(key);
-  return state.busy.get(key) ?? (last !== undefined && last.endTime === undefined ? "trigger409" : undefined);
-}
-
 export function startOperation(state: State, op: Operation): void {
   state.operations.set(op.id, op);
   state.lastOperation.set(idKey(op.itemId), op);
 }
 
-/** The conflict a test set for the item, as the failure its operation ends with (or undefined). */
-export function conflictOf(state: State, itemId: string): Conflict | undefined {
-  return state.conflicts.get(idKey(itemId));
+/** A vault kind's error for "a backup of this item is already running". */
+export interface BusyError {
+  code: string;
+  message: string;
+}
+
+/**
+ * How the service answers a trigger of the item: as a test set it, or with a 409 on the POST because a backup it
+ * accepted is still running (the Backup service allows one at a time per item, which is what stops two instances
+ * double-triggering). Undefined when the trigger is accepted and its operation succeeds.
+ */
+export function conflictOf(state: State, itemId: string, busy: BusyError): Required<Conflict> | undefined {
+  const key = idKey(itemId);
+  const last = state.lastOperation.get(key);
+  const set = state.conflicts.get(key) ?? (last !== undefined && last.endTime === undefined ? { on: "trigger" as const } : undefined);
+  if (set === undefined) return undefined;
+  const code = set.code ?? busy.code;
+  return { on: set.on, status: set.status ?? 409, code, message: set.message ?? (set.code === undefined ? busy.message : code) };
 }

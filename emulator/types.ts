@@ -111,15 +111,14 @@ export interface ItemSeed {
   rules?: RetentionRuleSeed[];
 }
 
-export type BusyForm = "trigger409" | "operationFailed";
-
 /**
  * What the service says to a trigger of the item: refuse the POST (`on: "trigger"`), or accept it and end the
  * operation (and the job it started) Failed (`on: "operation"`). Which one the service does for a conflict is
- * not documented; tests try both.
+ * not documented; tests try both. Without a code, the vault kind's "a backup is already running" error:
+ * UserErrorBackupOperationInProgress (Recovery Services), UserErrorMaxConcurrentOperationLimitReached (Backup vault).
  */
 export interface Conflict {
-  code: string;
+  code?: string;
   message?: string;
   on: "trigger" | "operation";
   /** HTTP status of a refused POST, and of the failed operation's result. Default 409. */
@@ -143,14 +142,13 @@ export interface Emulator {
   addJobs(records: JobRecord[]): void;
   /** "write" (default): reads OK, triggers 403. "all": ARG trims the subscription and every ARM call on it is 403. */
   denySubscription(subscriptionId: string, scope?: "write" | "all"): void;
-  setBusy(itemId: string, form: BusyForm): void;
   setConflict(itemId: string, conflict: Conflict): void;
   fault(rule: FaultRule): void;
   /** Change options on the running emulator (MSAL caches the identity endpoint per process, so tests keep one emulator). */
   configure(options: Omit<EmulatorOptions, "identityHeader">): void;
   requests: RecordedRequest[];
   tokens: string[];
-  /** Clear job records, items, faults, denials, busy items, conflicts, operations, quota and bucket state and the request log; tokens stay valid. */
+  /** Clear job records, items, faults, denials, conflicts, operations, quota and bucket state and the request log; tokens stay valid. */
   reset(): void;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 // Bundles the Functions entry (src/functions/index.ts) into dist/index.js, the package.json "main" the worker loads.
-// Run: node scripts/build.ts. Fails when the Kusto checker, the emulator or the CLI reach the bundle.
+// Run: node scripts/build.ts. Fails when the Kusto checker, the emulator, the demo or the CLI reach the bundle.
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -11,6 +11,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const FORBIDDEN_INPUTS: { pattern: RegExp; why: string }[] = [
   { pattern: /node_modules\/@kusto\//, why: "the Kusto checker is for the CLI and CI (check-queries), not the function app" },
   { pattern: /^emulator\//, why: "the emulator is for tests, benchmarks and the demo" },
+  { pattern: /^demo\//, why: "the demo joins the product and the emulator; it is not part of the function app" },
+  { pattern: /node_modules\/selfsigned\//, why: "selfsigned makes the emulator's certificate; it is a development dependency" },
   { pattern: /^src\/cli\.ts$/, why: "the CLI is not part of the function app" },
   { pattern: /^src\/queries\/check\.ts$/, why: "the Kusto checker is for the CLI and CI" },
   { pattern: /node_modules\/pino-pretty\//, why: "pretty logs are the CLI's; the function logs JSON to the invocation" },

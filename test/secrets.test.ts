@@ -48,7 +48,7 @@ async function seedEverything(): Promise<void> {
     failedJob(SUBS.c, items.vm(SUBS.c, "deferred-2")),
   ]);
   h.emulator.denySubscription(SUBS.b);
-  h.emulator.setBusy(items.vm(SUBS.a, "busy"), "trigger409");
+  h.emulator.setConflict(items.vm(SUBS.a, "busy"), { on: "trigger" });
   // A 4xx, not a 5xx: the command line retries with production backoff, and this test is about words, not waiting.
   h.emulator.fault({ kind: "rs.trigger", pathIncludes: "echo-400", respond: { status: 400, body: { error: { code: "BMSUserErrorInvalidInput", message: echo } } } });
   h.emulator.fault({ kind: "rs.operationStatus", pathIncludes: "echo-op", respond: { status: 200, body: { status: "Failed", error: { code: "UserErrorSqlNoSysadminMembership", message: echo } } } });

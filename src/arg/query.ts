@@ -17,7 +17,6 @@ export interface RunQueryOptions {
   scope: ArgScope;
   quota: QuotaGate;
   logger: Logger;
-  pageSize?: number;
 }
 
 /** Bound on pages per batch, so a misbehaving service cannot keep a run going forever. */
@@ -67,7 +66,6 @@ export async function runQuery(options: RunQueryOptions): Promise<QueryResult> {
 }
 
 async function readBatch(options: RunQueryOptions, scope: { subscriptions?: string[]; managementGroups?: string[] }, rows: unknown[], read: { pages: number }): Promise<void> {
-  const top = Math.min(options.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
   const seenTokens = new Set<string>();
   let skipToken: string | undefined;
   let pages = 0;
@@ -75,7 +73,7 @@ async function readBatch(options: RunQueryOptions, scope: { subscriptions?: stri
     if (pages >= MAX_PAGES) throw new QueryFailure({ code: "TooManyPages", message: `stopped after ${MAX_PAGES} pages; narrow the query (look-back, workloads) or raise the bound` });
     await options.quota.ready();
     const response: QueryResponse = await options.client.resources(
-      { query: options.query.text, ...scope, options: { top, resultFormat: "objectArray", ...(skipToken === undefined ? {} : { skipToken }) } },
+      { query: options.query.text, ...scope, options: { top: MAX_PAGE_SIZE, resultFormat: "objectArray", skipToken } },
       { onResponse: (raw) => options.quota.update(raw.headers) },
     );
     pages += 1;

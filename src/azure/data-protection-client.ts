@@ -109,10 +109,7 @@ export class DataProtectionClient {
 }
 
 function requestOptions(options: OperationOptions): { abortSignal?: OperationOptions["abortSignal"]; onResponse?: OperationOptions["onResponse"] } {
-  return {
-    ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
-    ...(options.onResponse === undefined ? {} : { onResponse: options.onResponse }),
-  };
+  return { abortSignal: options.abortSignal, onResponse: options.onResponse };
 }
 
 /** A REST-level client returns every status; anything unexpected becomes a RestError with ARM's code and message. */

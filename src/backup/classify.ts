@@ -47,7 +47,7 @@ function byCode(code: string | undefined, message: string, error: ArmError, now:
   const key = code?.toLowerCase();
   const wait = key === undefined ? undefined : WAIT_CODES.get(key);
   if (wait !== undefined) {
-    return { outcome: "postponed", error, waitReason: wait, ...(wait === "serviceQuota" ? { retryAfter: new Date(now.getTime() + SERVICE_QUOTA_WAIT_MS).toISOString() } : {}) };
+    return { outcome: "postponed", error, waitReason: wait, retryAfter: wait === "serviceQuota" ? new Date(now.getTime() + SERVICE_QUOTA_WAIT_MS).toISOString() : undefined };
   }
   if ((key !== undefined && IN_PROGRESS_CODES.has(key)) || IN_PROGRESS_MESSAGE.test(message)) return { outcome: "alreadyInProgress", error };
   return undefined;

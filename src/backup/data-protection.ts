@@ -19,7 +19,7 @@ export async function triggerDataProtection(action: PlannedAction, ref: DataProt
     return { workload: learned.workload, ...classifyError(error, ctx.arm.retry, ctx.now()) };
   }
   const body: TriggerBackupRequest = {
-    backupRuleOptions: { ruleName: rule.ruleName, triggerOption: rule.retentionTag === undefined ? {} : { retentionTagOverride: rule.retentionTag } },
+    backupRuleOptions: { ruleName: rule.ruleName, triggerOption: { retentionTagOverride: rule.retentionTag } },
   };
   return triggerAndFollow(
     {

@@ -124,28 +124,22 @@ function toReport(action: PlannedAction, result: PathResult, durationMs: number)
     sourceRows: action.sourceRows,
     outcome: result.outcome,
     rules: action.rules,
-    ...defined({
-      failedAt: action.failedAt,
-      lastError: action.lastError,
-      attempts: action.attempts,
-      waitReason: result.waitReason,
-      retryAfter: result.retryAfter,
-      onDemandLast24h: action.onDemandLast24h,
-      dailyAllowance: action.dailyAllowance,
-      expiresAt: result.expiresAt,
-      backupType: result.backupType,
-      ruleName: result.ruleName,
-      retentionTag: result.retentionTag,
-      jobId: result.jobId,
-      error: result.error,
-      reason: result.reason,
-    }),
+    failedAt: action.failedAt,
+    lastError: action.lastError,
+    attempts: action.attempts,
+    waitReason: result.waitReason,
+    retryAfter: result.retryAfter,
+    onDemandLast24h: action.onDemandLast24h,
+    dailyAllowance: action.dailyAllowance,
+    expiresAt: result.expiresAt,
+    backupType: result.backupType,
+    ruleName: result.ruleName,
+    retentionTag: result.retentionTag,
+    jobId: result.jobId,
+    error: result.error,
+    reason: result.reason,
     durationMs,
   };
-}
-
-function defined<T extends object>(fields: T): Partial<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Exactly one event per action: info when nothing needs a human, warn for an exhausted budget, error for a failure. */
@@ -157,17 +151,16 @@ function logAction(report: ActionReport, options: ExecuteOptions): void {
     workload: report.workload,
     itemId: report.itemId,
     outcome: report.outcome,
-    ...defined({
-      jobId: report.jobId,
-      waitReason: report.waitReason,
-      retryAfter: report.retryAfter,
-      expiresAt: report.expiresAt,
-      backupType: report.backupType,
-      ruleName: report.ruleName,
-      retentionTag: report.retentionTag,
-      error: report.error,
-      reason: report.reason,
-    }),
+    jobId: report.jobId,
+    waitReason: report.waitReason,
+    retryAfter: report.retryAfter,
+    expiresAt: report.expiresAt,
+    backupType: report.backupType,
+    ruleName: report.ruleName,
+    retentionTag: report.retentionTag,
+    error: report.error,
+    lastError: report.lastError,
+    reason: report.reason,
     durationMs: report.durationMs ?? 0,
   };
   if (report.outcome === "failed") options.logger.error(event, `backup retry failed: ${report.itemId}`);

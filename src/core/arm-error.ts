@@ -37,7 +37,7 @@ function detailMessages(details: unknown, depth = 0): string[] {
     if (typeof d !== "object" || d === null) return [];
     // The SDK's deserializer moves fields its model does not name (line, position, token) into additionalProperties.
     const extra = (d as { additionalProperties?: unknown }).additionalProperties;
-    const { code, message, line, characterPositionInLine, token } = { ...(typeof extra === "object" && extra !== null ? extra : {}), ...d } as Record<string, unknown>;
+    const { code, message, line, characterPositionInLine, token } = { ...(extra as object | undefined), ...d } as Record<string, unknown>;
     const where = typeof line === "number" ? ` at line ${line}${typeof characterPositionInLine === "number" ? `, position ${characterPositionInLine}` : ""}${typeof token === "string" ? ` near "${token}"` : ""}` : "";
     const own = typeof message === "string" && message !== "" ? [`${typeof code === "string" ? `${code}: ` : ""}${message}${where}`] : [];
     return [...own, ...detailMessages((d as { details?: unknown }).details, depth + 1)];
@@ -54,7 +54,7 @@ export function toArmError(error: unknown): ArmError {
     return {
       code,
       message: tidyMessage([base, ...extra].join(" | "), error.statusCode === undefined ? "the request failed" : `the service answered HTTP ${error.statusCode}`),
-      ...(error.statusCode === undefined ? {} : { status: error.statusCode }),
+      status: error.statusCode,
     };
   }
   if (error instanceof Error) {

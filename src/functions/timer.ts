@@ -19,7 +19,7 @@ export async function timerHandler(timer: Timer, context: InvocationContext, dep
       const t = report.totals;
       runLog[exitCodeOf(report) === 0 ? "info" : "warn"](
         { event: "sweep.summary", dryRun: report.dryRun, totals: report.totals, subscriptions: report.subscriptions, failedQueries },
-        `${t.rows} row(s) -> ${t.actions} item(s): ${t.triggered} triggered, ${t.dryRun} dry-run, ${t.alreadyInProgress} in progress, ${t.deferred} deferred, ${t.failed} failed, ${t.exhausted} exhausted; ${t.invalid} invalid row(s); ${failedQueries.length} failed query(ies)`,
+        `${t.rows} row(s) -> ${t.actions} item(s): ${t.triggered} triggered, ${t.dryRun} dry-run, ${t.alreadyInProgress} in progress, ${t.deferred} deferred, ${t.postponed} postponed, ${t.failed} failed, ${t.exhausted} exhausted; ${t.invalid} invalid row(s); ${failedQueries.length} failed query(ies)`,
       );
     });
   } catch (error) {

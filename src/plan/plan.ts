@@ -53,11 +53,11 @@ export function planActions(results: readonly RuleRows[], options: PlanOptions):
     for (const raw of data) {
       const checked = validateRow(raw, allowed);
       if (!checked.ok) {
-        invalid.push({ query, ...(checked.id === undefined ? {} : { id: checked.id }), reason: checked.reason });
+        invalid.push({ query, id: checked.id, reason: checked.reason });
         continue;
       }
       const { row, ref } = checked;
-      const source: SourceRow = { query, id: row.id, ...extraColumns(row) };
+      const source: SourceRow = { query, id: row.id, columns: extraColumns(row) };
       const key = ref.itemId.toLowerCase();
       const existing = byItem.get(key);
       if (existing === undefined) {
@@ -146,9 +146,10 @@ function validateRow(raw: unknown, allowed: Set<string> | undefined): Checked {
   return { ok: true, row, ref: ref.ref };
 }
 
-function extraColumns(row: Row): { columns?: Record<string, unknown> } {
+/** The columns a rule adds beyond the contract, kept with the row in the report; undefined when there are none. */
+function extraColumns(row: Row): Record<string, unknown> | undefined {
   const extra = Object.entries(row).filter(([k]) => !CONTRACT_KEYS.has(k));
-  return extra.length === 0 ? {} : { columns: Object.fromEntries(extra) };
+  return extra.length === 0 ? undefined : Object.fromEntries(extra);
 }
 
 function newAction(ref: ItemRef, row: Row, source: SourceRow, query: string): PlannedAction {
@@ -162,7 +163,7 @@ function newAction(ref: ItemRef, row: Row, source: SourceRow, query: string): Pl
 /** Fields that describe the item's current state come from its most recent failed job. */
 function applyLatest(action: PlannedAction, row: Row): void {
   if (row.errorCode !== undefined || row.errorMessage !== undefined) {
-    action.lastError = { ...(row.errorCode === undefined ? {} : { code: row.errorCode }), ...(row.errorMessage === undefined ? {} : { message: row.errorMessage }) };
+    action.lastError = { code: row.errorCode, message: row.errorMessage };
   }
   if (row.attempts !== undefined) action.attempts = row.attempts;
   if (row.backupType !== undefined) action.backupType = row.backupType;

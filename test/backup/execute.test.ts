@@ -310,10 +310,10 @@ describe("a backup already running", () => {
   it("is alreadyInProgress (RS) or postponed for the vault's concurrency limit (DP) whether the POST answers 409 or the operation ends Failed", async () => {
     const ids = { rs409: vm(SUB_A, "vm-busy"), rsOp: sql(SUB_A, "busydb"), dp409: instance(SUB_B, "disk-busy-01"), dpOp: instance(SUB_B, "disk-busy-02") };
     const actions = plan([row(ids.rs409), row(ids.rsOp), row(ids.dp409), row(ids.dpOp)]);
-    emulator.setBusy(ids.rs409, "trigger409");
-    emulator.setBusy(ids.rsOp, "operationFailed");
-    emulator.setBusy(ids.dp409, "trigger409");
-    emulator.setBusy(ids.dpOp, "operationFailed");
+    emulator.setConflict(ids.rs409, { on: "trigger" });
+    emulator.setConflict(ids.rsOp, { on: "operation" });
+    emulator.setConflict(ids.dp409, { on: "trigger" });
+    emulator.setConflict(ids.dpOp, { on: "operation" });
     const reports = await execute(actions);
 
     expect(reportFor(reports, ids.rs409)).toMatchObject({ outcome: "alreadyInProgress", error: { code: "UserErrorBackupOperationInProgress", status: 409 } });

@@ -302,8 +302,8 @@ describe("Recovery Services on-demand backup", () => {
 
   it("says a backup is already in progress, at the trigger or in the operation", async () => {
     emulator.addItems([{ itemId: VM_ID }, { itemId: SQL_ID }]);
-    emulator.setBusy(VM_ID, "trigger409");
-    emulator.setBusy(SQL_ID.toLowerCase(), "operationFailed");
+    emulator.setConflict(VM_ID, { on: "trigger" });
+    emulator.setConflict(SQL_ID.toLowerCase(), { on: "operation" });
     emulator.configure({ pollsBeforeDone: 0 });
     const client = backup();
     const conflict = await rejection(client.backups.trigger(VAULT, RG, "Azure", VM_CONTAINER, VM_ITEM, { properties: { objectType: "IaasVMBackupRequest" } }));
@@ -377,7 +377,7 @@ describe("Data Protection ad-hoc backup", () => {
     const learnt = await adhocBackup(client, "BackupDaily", "Weekly");
     expect(learnt.initial.status).toBe("202");
     expect((await learnt.result)?.jobId).toBeDefined();
-    emulator.setBusy(DP_ID, "operationFailed");
+    emulator.setConflict(DP_ID, { on: "operation" });
     const failed = await adhocBackup(client, "BackupHourly");
     await expect(failed.result).rejects.toThrow(/UserErrorMaxConcurrentOperationLimitReached/);
   });

@@ -126,7 +126,7 @@ describe("the job a trigger starts", () => {
     const sql = items.sql(SUBS.a, "sales");
     h.emulator.addJobs([]);
     h.emulator.addItems([{ itemId: sql }]);
-    h.emulator.setBusy(sql, "operationFailed");
+    h.emulator.setConflict(sql, { on: "operation" });
     h.emulator.configure({ pollsBeforeDone: 0 });
     const operationId = await triggerRs(sql, { objectType: "AzureWorkloadBackupRequest", backupType: "Log" });
     expect((await jobsOf(sql)).map((j) => [j.status, j.operation])).toEqual([["InProgress", "Backup (Log)"]]);

@@ -271,10 +271,10 @@ describe("the log-event scan of src/", () => {
 describe("the KQL check rejects what it cannot see, and what the app does not log", () => {
   const check = (body: string) => checkLogQuery(`${PRELUDE}appEvents\n${body}\n`, PRELUDE, catalog);
 
-  it("a field an event does not carry: retry.exhausted logs no lastError", () => {
-    expect(check("| where event == 'retry.exhausted'\n| project code = tostring(payload.lastError.code)")).toEqual([
-      expect.stringMatching(/^payload\.lastError: none of the events this query reads \(retry\.exhausted\) carries it/),
-      expect.stringMatching(/^payload\.lastError\.code: none of the events/),
+  it("a field an event does not carry: retry.exhausted logs no dailyAllowance", () => {
+    expect(check("| where event == 'retry.exhausted'\n| project allowance = toint(payload.dailyAllowance.value)")).toEqual([
+      expect.stringMatching(/^payload\.dailyAllowance: none of the events this query reads \(retry\.exhausted\) carries it/),
+      expect.stringMatching(/^payload\.dailyAllowance\.value: none of the events/),
     ]);
   });
 

@@ -168,7 +168,7 @@ function jobRecord(job: FailedJob, name: string): JobRecord {
         operation: "Backup",
         dataSourceType: "Microsoft.Compute/disks",
         errorDetails: [{ code: job.errorCode ?? "", message: job.errorMessage ?? "", isRetryable: true, isUserError: false }],
-        extendedInfo: { additionalDetails: { ...(job.ruleName === undefined ? {} : { PolicyRuleName: job.ruleName }), ...(job.retentionTag === undefined ? {} : { RetentionTag: job.retentionTag }) } },
+        extendedInfo: { additionalDetails: { PolicyRuleName: job.ruleName, RetentionTag: job.retentionTag } },
       }
     : {
         ...common,

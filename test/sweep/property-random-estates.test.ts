@@ -108,7 +108,7 @@ async function seed(estate: Estate): Promise<{ rowsPerQuery: Map<string, number>
   }
   h.emulator.addItems(estate.items.map((i) => ({ itemId: i.id })));
   estate.items.forEach((item, i) => {
-    if (estate.busy[i]) h.emulator.setBusy(item.id, i % 2 === 0 ? "trigger409" : "operationFailed");
+    if (estate.busy[i]) h.emulator.setConflict(item.id, { on: i % 2 === 0 ? "trigger" : "operation" });
   });
   if (estate.readOnlyC) h.emulator.denySubscription(SUBS.c, "write");
   for (const fault of estate.faults) h.emulator.fault(fault);

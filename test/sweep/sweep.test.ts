@@ -223,8 +223,8 @@ describe("plan and execute", () => {
     const conflict = items.vm(SUBS.a, "busy-409");
     const failedOp = items.dp(SUBS.a, "busy-op-1111");
     await h.failedJobs("busy", [failedJob(SUBS.a, conflict), failedJob(SUBS.a, failedOp, { ruleName: "BackupHourly", retentionTag: "Default" })]);
-    h.emulator.setBusy(conflict, "trigger409");
-    h.emulator.setBusy(failedOp, "operationFailed");
+    h.emulator.setConflict(conflict, { on: "trigger" });
+    h.emulator.setConflict(failedOp, { on: "operation" });
     const { report } = await h.run();
     // A Backup vault says its concurrency limit is reached: the item waits for the running backup.
     expect(report.actions.map((a) => a.outcome)).toEqual(["alreadyInProgress", "postponed"]);
