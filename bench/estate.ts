@@ -23,7 +23,7 @@ export interface Estate {
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
 
-export function subscriptionId(index: number): string {
+function subscriptionId(index: number): string {
   return `${hex(index + 1, 8)}-be0c-4000-8000-${hex(index + 1, 12)}`;
 }
 

@@ -2,7 +2,7 @@
 import type { RecordedRequest } from "../emulator/index.ts";
 import type { Estate, ItemKind } from "./estate.ts";
 
-export interface KindCounts {
+interface KindCounts {
   /** Items of this kind in the estate. */
   items: number;
   /** Distinct items the service accepted a trigger for. */

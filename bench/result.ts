@@ -1,7 +1,7 @@
 // The JSON line a child run (bench/run-one.ts) prints.
 import { z } from "zod";
 
-export const SweepResultSchema = z.object({
+const SweepResultSchema = z.object({
   mode: z.literal("sweep"),
   wallMs: z.number(),
   maxRssMb: z.number(),
@@ -17,7 +17,7 @@ export const SweepResultSchema = z.object({
   /** Error codes and reasons of actions that failed or named no job, with counts. */
   problems: z.record(z.string(), z.number()),
 });
-export const BaselineResultSchema = z.object({
+const BaselineResultSchema = z.object({
   mode: z.literal("baseline"),
   rows: z.number(),
   processed: z.number(),

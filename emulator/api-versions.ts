@@ -3,16 +3,16 @@ import type { Reply } from "./http.ts";
 import type { RequestKind } from "./types.ts";
 
 /** Stable Resource Graph versions (the SDK 5.0.0 sends 2024-04-01). */
-export const ARG_VERSIONS = ["2019-04-01", "2021-03-01", "2022-10-01", "2024-04-01"];
+const ARG_VERSIONS = ["2019-04-01", "2021-03-01", "2022-10-01", "2024-04-01"];
 
 /** Recovery Services backup: what @azure/arm-recoveryservicesbackup 12.0.0 sends (2023-06-01) and the stable versions after it. */
-export const RS_VERSIONS = [
+const RS_VERSIONS = [
   "2023-06-01", "2023-08-01", "2024-01-01", "2024-02-01", "2024-04-01", "2024-10-01", "2025-01-01",
   "2025-02-01", "2025-08-01", "2026-01-01", "2026-02-01", "2026-05-01", "2026-08-01", "2026-11-01",
 ];
 
 /** Data Protection stable versions from 2023 on (the product's client uses 2025-07-01). */
-export const DP_VERSIONS = [
+const DP_VERSIONS = [
   "2023-01-01", "2023-05-01", "2023-11-01", "2023-12-01", "2024-03-01", "2024-04-01",
   "2025-01-01", "2025-02-01", "2025-07-01", "2025-09-01", "2026-03-01", "2026-06-01",
 ];

@@ -10,7 +10,7 @@ import { backupInstanceResource, backupPolicyResource } from "./resources.ts";
 import { conflictOf, startOperation } from "./state.ts";
 import type { State } from "./state.ts";
 
-export const CONCURRENT_LIMIT_MESSAGE = "Unable to start the operation as maximum number of allowed concurrent backups has reached.";
+const CONCURRENT_LIMIT_MESSAGE = "Unable to start the operation as maximum number of allowed concurrent backups has reached.";
 
 function notFound(id: string | undefined): Reply {
   // "/subscriptions/{s}/resourceGroups/{rg}/providers/{ns}/{type}/{name}/{type}/{name}"
@@ -28,7 +28,7 @@ function dpItemOf(state: State, itemId: string | undefined): DpItem | undefined 
 }
 
 /** The service's checks of a TriggerBackupRequest against the instance's policy: undefined when fine, else the 400. */
-export function validateDpBody(state: State, item: DpItem, body: unknown): Reply | undefined {
+function validateDpBody(state: State, item: DpItem, body: unknown): Reply | undefined {
   const invalid = (message: string) => armError(400, "UserErrorInvalidRequestParameter", message);
   const options = (body as { backupRuleOptions?: unknown } | undefined)?.backupRuleOptions;
   if (typeof options !== "object" || options === null) return invalid("backupRuleOptions is required: { ruleName, triggerOption: { retentionTagOverride } }.");

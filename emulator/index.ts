@@ -18,17 +18,7 @@ import type { Emulator, EmulatorOptions, ItemSeed } from "./types.ts";
 export { dpJob, rsJob } from "./jobs.ts";
 export type { DpJobSpec, JobRecord, RsJobSpec } from "./jobs.ts";
 
-export type {
-  Conflict,
-  Emulator,
-  EmulatorOptions,
-  FaultResponse,
-  FaultRule,
-  ItemSeed,
-  RecordedRequest,
-  RequestKind,
-  RetentionRuleSeed,
-} from "./types.ts";
+export type { Emulator, EmulatorOptions, FaultResponse, FaultRule, RecordedRequest, RequestKind } from "./types.ts";
 
 function listen(server: http.Server | https.Server): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -32,7 +32,7 @@ export interface Operation {
 export type OperationStatus = "InProgress" | "Succeeded" | "Failed";
 
 /** Recovery Services names operations by GUID; Data Protection by base64 of two GUIDs (which never holds "+" or "/"). */
-export function newOperationId(vault: "rs" | "dp"): string {
+function newOperationId(vault: "rs" | "dp"): string {
   return vault === "rs" ? newId() : Buffer.from(`${newId()};${newId()}`).toString("base64");
 }
 

@@ -37,7 +37,7 @@ const MAX_DAYS = 99 * 365;
 /** Ad hoc recovery points of Azure Files live in the snapshot tier: at most 10 years (azure-file-share-support-matrix.md). */
 const FILES_MAX_YEARS = 10;
 
-export const IN_PROGRESS_MESSAGE = "Unable to initiate backup as another backup operation is currently in progress";
+const IN_PROGRESS_MESSAGE = "Unable to initiate backup as another backup operation is currently in progress";
 
 const itemNotFound = (): Reply => armError(404, "BMSUserErrorItemNotFound", "Item not found");
 
@@ -47,7 +47,7 @@ function rsItemOf(state: State, itemId: string | undefined): RsItem | undefined 
 }
 
 /** The service's checks of a BackupRequestResource for the item's workload: undefined when fine, else the 400. */
-export function validateRsBody(item: RsItem, body: unknown, now: number): Reply | undefined {
+function validateRsBody(item: RsItem, body: unknown, now: number): Reply | undefined {
   const invalid = (message: string) => armError(400, "BMSUserErrorInvalidInput", message);
   const properties = (body as { properties?: unknown } | undefined)?.properties;
   if (typeof properties !== "object" || properties === null) return invalid("The request body must be a BackupRequestResource: { properties: { objectType, ... } }.");

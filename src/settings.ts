@@ -97,7 +97,7 @@ const AppSettingsSchema = z.object({
 
 export const SETTING_NAMES = Object.keys(AppSettingsSchema.shape) as (keyof typeof AppSettingsSchema.shape)[];
 
-export const SettingsSchema = AppSettingsSchema.superRefine((s, ctx) => {
+const SettingsSchema = AppSettingsSchema.superRefine((s, ctx) => {
   if (s.RETRY_SUBSCRIPTIONS.length > 0 && s.RETRY_MANAGEMENT_GROUPS.length > 0) {
     ctx.addIssue({
       code: "custom",

@@ -38,6 +38,6 @@ export function connectArm(options: ArmConnectionOptions): ArmConnection {
   };
 }
 
-export function tokenScopeOf(endpoint: string): string {
+function tokenScopeOf(endpoint: string): string {
   return `${endpoint.replace(/\/+$/, "")}/.default`;
 }

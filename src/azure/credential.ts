@@ -1,6 +1,6 @@
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
 
-export type CredentialKind = "managedIdentity" | "default";
+type CredentialKind = "managedIdentity" | "default";
 
 export interface CredentialOptions {
   /** Functions use managed identity only; the CLI uses the default chain so `az login` works on a laptop. */

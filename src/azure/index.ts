@@ -1,5 +1,5 @@
 export { createDataProtectionClient, createRecoveryServicesClient, createResourceGraphClient } from "./clients.ts";
-export { connectArm, tokenScopeOf, type ArmConnection, type ArmConnectionOptions } from "./connection.ts";
+export { connectArm, type ArmConnection, type ArmConnectionOptions } from "./connection.ts";
 export { createCredential } from "./credential.ts";
 export type { BackupPolicyResource, DataProtectionClient, PolicyRule, TriggerBackupRequest } from "./data-protection-client.ts";
 export { armOperation, followOperation, onArmHost, type ArmAnswer, type OperationJob } from "./operation.ts";

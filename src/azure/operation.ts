@@ -106,7 +106,7 @@ function toOperationResponse(answer: ArmAnswer): OperationResponse {
   return { flatResponse: answer.body, rawResponse: { statusCode: answer.status, request: answer.request, headers: answer.headers, body: answer.body } };
 }
 
-export type PollStep<T> = { done: true; value: T } | { done: false; retryAfterMs: number | undefined };
+type PollStep<T> = { done: true; value: T } | { done: false; retryAfterMs: number | undefined };
 export type Followed<T> = { done: true; value: T } | { done: false; reason: string };
 
 export interface FollowOptions<T> {

@@ -68,7 +68,7 @@ function backoff(retryCount: number, options: RetryOptions): number {
  * and no single wait exceeds maxWaitMs (a longer Retry-After ends the request with the 429, so the
  * caller reports it instead of sleeping through the run).
  */
-export function armRetryStrategy(options: RetryOptions): RetryStrategy {
+function armRetryStrategy(options: RetryOptions): RetryStrategy {
   return {
     name: "armRetryStrategy",
     retry({ response, responseError, retryCount }) {

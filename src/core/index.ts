@@ -2,7 +2,7 @@
 export { toArmError, tidyMessage } from "./arm-error.ts";
 export { messageOf, OperationFailedError, QueryFileError, RetryBackupsError, SettingsError } from "./errors.ts";
 export { parseItemId, type DataProtectionInstanceRef, type ItemRef, type RecoveryServicesItemRef } from "./ids.ts";
-export { MAX_BACKUPS, MAX_RULES, MAX_SUBSCRIPTIONS, RULE_NAME, RunOverridesSchema, type RunOverrides } from "./overrides.ts";
+export { MAX_RULES, RULE_NAME, RunOverridesSchema, type RunOverrides } from "./overrides.ts";
 export {
   OUTCOMES,
   ReportSchema,

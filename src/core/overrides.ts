@@ -5,8 +5,8 @@ export const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const MAX_RULES = 100;
-export const MAX_SUBSCRIPTIONS = 1000;
-export const MAX_BACKUPS = 100_000;
+const MAX_SUBSCRIPTIONS = 1000;
+const MAX_BACKUPS = 100_000;
 
 const quoted = (value: unknown) => JSON.stringify(typeof value === "string" && value.length > 100 ? `${value.slice(0, 100)}…` : value);
 

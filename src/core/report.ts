@@ -5,18 +5,18 @@ import { WorkloadSchema } from "./workloads.ts";
 
 /** The report of a run: one object, every row accounted for (DESIGN.md's accounting rule). */
 
-export const OutcomeSchema = z.enum(["triggered", "dryRun", "alreadyInProgress", "postponed", "deferred", "failed", "exhausted"]);
+const OutcomeSchema = z.enum(["triggered", "dryRun", "alreadyInProgress", "postponed", "deferred", "failed", "exhausted"]);
 export type Outcome = z.infer<typeof OutcomeSchema>;
 export const OUTCOMES = OutcomeSchema.options;
 
-export const TriggerSchema = z.enum(["timer", "http", "cli"]);
+const TriggerSchema = z.enum(["timer", "http", "cli"]);
 export type Trigger = z.infer<typeof TriggerSchema>;
 
 /**
  * Why a `postponed` item was not triggered this run. None is a failure, and each clears by itself:
  * a later run tries the item again (at `retryAfter` when it is known).
  */
-export const WaitReasonSchema = z.enum([
+const WaitReasonSchema = z.enum([
   /** The item's on-demand backups in the last 24 hours reached the service's daily allowance. */
   "dailyAllowance",
   /** The service's 24-hour operation quota (CloudDos*LimitReached): wait 24 hours after the failure. */
@@ -28,10 +28,10 @@ export const WaitReasonSchema = z.enum([
 ]);
 export type WaitReason = z.infer<typeof WaitReasonSchema>;
 
-export const ArmErrorSchema = z.object({ code: z.string(), message: z.string(), status: z.number().int().optional() });
+const ArmErrorSchema = z.object({ code: z.string(), message: z.string(), status: z.number().int().optional() });
 export type ArmError = z.infer<typeof ArmErrorSchema>;
 
-export const SourceRowSchema = z.object({
+const SourceRowSchema = z.object({
   query: z.string(),
   id: z.string(),
   /** Columns beyond the row contract, carried as the query returned them. */
@@ -39,7 +39,7 @@ export const SourceRowSchema = z.object({
 });
 export type SourceRow = z.infer<typeof SourceRowSchema>;
 
-export const ActionReportSchema = z.object({
+const ActionReportSchema = z.object({
   subscriptionId: z.string(),
   vaultId: z.string(),
   itemId: z.string(),
@@ -70,7 +70,7 @@ export const ActionReportSchema = z.object({
 });
 export type ActionReport = z.infer<typeof ActionReportSchema>;
 
-export const QueryReportSchema = z.object({
+const QueryReportSchema = z.object({
   name: z.string(),
   rows: z.number().int(),
   pages: z.number().int(),
@@ -80,13 +80,13 @@ export type QueryReport = z.infer<typeof QueryReportSchema>;
 
 const counts = Object.fromEntries(OUTCOMES.map((o) => [o, z.number().int()])) as Record<Outcome, z.ZodNumber>;
 
-export const TotalsSchema = z.object({ rows: z.number().int(), actions: z.number().int(), invalid: z.number().int(), ...counts });
+const TotalsSchema = z.object({ rows: z.number().int(), actions: z.number().int(), invalid: z.number().int(), ...counts });
 export type Totals = z.infer<typeof TotalsSchema>;
 
-export const SubscriptionReportSchema = z.object({ subscriptionId: z.string(), ...counts });
+const SubscriptionReportSchema = z.object({ subscriptionId: z.string(), ...counts });
 export type SubscriptionReport = z.infer<typeof SubscriptionReportSchema>;
 
-export const InvalidRowSchema = z.object({ query: z.string(), id: z.string().optional(), reason: z.string() });
+const InvalidRowSchema = z.object({ query: z.string(), id: z.string().optional(), reason: z.string() });
 export type InvalidRow = z.infer<typeof InvalidRowSchema>;
 
 export const ReportSchema = z.object({

@@ -9,7 +9,7 @@ export type BackupType = z.infer<typeof BackupTypeSchema>;
  * What a rule says of an item: trigger it; report it for a person (attempt budget spent); or wait,
  * because the item is at its daily on-demand allowance or inside the service's 24-hour quota window.
  */
-export const VerdictSchema = z.enum(["retry", "exhausted", "dailyAllowance", "serviceQuota"]);
+const VerdictSchema = z.enum(["retry", "exhausted", "dailyAllowance", "serviceQuota"]);
 export type Verdict = z.infer<typeof VerdictSchema>;
 
 const text = (max: number) => z.string().trim().min(1).max(max);

@@ -5,7 +5,7 @@
  */
 
 /** Standard columns of the ARG resource tables, as the portal's Resource Graph Explorer lists them. */
-export const ARG_COLUMNS = [
+const ARG_COLUMNS = [
   { name: "id", type: "string" },
   { name: "name", type: "string" },
   { name: "type", type: "string" },

@@ -12,13 +12,13 @@ import { lineColumn, prepareQuery, type PreparedQuery } from "./prepare.ts";
  * CLI and CI only: the Kusto parser is 31 MB, so it is loaded on first use and never bundled.
  */
 
-export interface QueryColumn {
+interface QueryColumn {
   name: string;
   /** Kusto type name: string, long, int, real, bool, datetime, dynamic, ... */
   type: string;
 }
 
-export interface QueryProblem {
+interface QueryProblem {
   severity: "error" | "warning";
   /** 1-based. */
   line: number;
@@ -177,7 +177,7 @@ export async function runCheckQueriesCommand(options: CheckQueriesCommandOptions
 }
 
 /** The row contract as a table, shown under contract problems. */
-export function contractTable(): string {
+function contractTable(): string {
   const rows = ROW_CONTRACT.map((c) => [c.column, c.required ? "yes" : "no", c.types.join(" | "), c.meaning]);
   const header = ["column", "required", "types", "meaning"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));

@@ -24,9 +24,6 @@ export interface LoadedQueries {
 /** Far above any real rule; keeps a stray large file from being sent to Resource Graph. */
 export const MAX_QUERY_BYTES = 64 * 1024;
 
-/** Names are what admins type after `--query`; keep them to plain file-name characters. */
-export const QUERY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 export async function listQueryNames(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   return entries

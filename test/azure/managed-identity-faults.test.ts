@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { FaultResponse } from "../../emulator/index.ts";
-import { createCredential } from "../../src/azure/credential.ts";
+import { createCredential } from "../../src/azure/index.ts";
 import { exitCodeOf } from "../../src/report/index.ts";
 import { items, failedJob, useHarness, SUBS } from "../support/harness.ts";
 import { acceptedTriggers, armRequests, bearerTokens, expectAccounted, expectNoSecrets, expiryOf, isTrigger } from "../support/wire.ts";

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { prepareQuery } from "../../src/queries/prepare.ts";
+import { prepareQuery } from "../../src/queries/index.ts";
 import { ReportSchema } from "../../src/core/index.ts";
 import { startHarness, items, failedJob, SUBS, type Harness } from "../support/harness.ts";
 import { caFile, runCli } from "../support/child.ts";

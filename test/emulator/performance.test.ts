@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { rsJob } from "../../emulator/index.ts";
 import type { JobRecord, RsJobSpec } from "../../emulator/index.ts";
 import { items, SUBS, useHarness } from "../support/harness.ts";
-import { prepareQuery } from "../../src/queries/prepare.ts";
+import { prepareQuery } from "../../src/queries/index.ts";
 
 const h = useHarness({}, (harness) => harness.emulator.configure({ argQuota: false }));
 const ITEMS = 7_500;

@@ -13,6 +13,7 @@ import { MAX_BODY_BYTES } from "../../src/functions/body.ts";
 import { type Report } from "../../src/core/index.ts";
 import { accountingHolds } from "../../src/report/index.ts";
 import { FAST_OPERATION, FAST_RETRY, items, failedJob, useHarness, SUBS } from "../support/harness.ts";
+import { expectNoSecrets } from "../support/wire.ts";
 
 interface Captured {
   level: LogLevel;
@@ -61,15 +62,6 @@ async function send(result: HttpResponseInit): Promise<{ status: number; content
 const triggers = () => h.emulator.requests.filter((r) => r.method === "POST" && (r.kind === "rs.trigger" || r.kind === "dp.trigger"));
 const armCalls = () => h.emulator.requests.filter((r) => r.kind !== "msi");
 
-function expectNoSecrets(texts: string[]) {
-  const secrets = [...h.emulator.tokens, h.emulator.identityHeader];
-  expect(secrets.length).toBeGreaterThan(1);
-  for (const text of texts) {
-    for (const secret of secrets) expect(text).not.toContain(secret);
-    expect(text).not.toMatch(/Bearer\s+(?!\[Redacted\])/);
-  }
-}
-
 /** Every line went through the invocation's handler as one structured object whose host text is the same JSON. */
 function expectBridged(lines: Captured[], context: InvocationContext) {
   expect(lines.length).toBeGreaterThan(0);
@@ -104,7 +96,7 @@ describe("timer trigger", () => {
     expect(summary.level).toBe("information");
     expect(record(summary)).toMatchObject({ totals: { rows: 2, actions: 2, triggered: 2, failed: 0 }, subscriptions: [{ subscriptionId: SUBS.a, triggered: 1 }, { subscriptionId: SUBS.b, triggered: 1 }] });
     expect(events(lines)).not.toContain("sweep.failed");
-    expectNoSecrets(lines.map(hostText));
+    expectNoSecrets(h.emulator, lines.map(hostText));
   });
 
   it("logs a past-due tick, and a run with failed actions is a warning, not a failed invocation", async () => {
@@ -149,7 +141,7 @@ describe("timer trigger", () => {
     const failed = find(lines, "sweep.failed")!;
     expect(record(failed)).toMatchObject({ error: { code: "NoManagedIdentityToken" }, runId: expect.any(String) });
     expect(String((record(failed).error as { message: string }).message)).toContain(clientId);
-    expectNoSecrets(lines.map(hostText));
+    expectNoSecrets(h.emulator, lines.map(hostText));
   });
 });
 
@@ -318,7 +310,7 @@ describe("HTTP trigger", () => {
       expect(response.status).toBe(500);
       expect(response.json).toMatchObject({ title: "The app could not get a token for its managed identity", detail: expect.stringContaining(clientId) });
       expect(armCalls()).toEqual([]);
-      expectNoSecrets([JSON.stringify(response.json), ...lines.map(hostText)]);
+      expectNoSecrets(h.emulator, [JSON.stringify(response.json), ...lines.map(hostText)]);
     } finally {
       h.emulator.configure({ knownClientIds: undefined });
     }
@@ -345,7 +337,7 @@ describe("logs", () => {
     expect(hostText(failed[0]!)).toContain("[Redacted]");
     // The echo really crossed the wire: the emulator answered with the secrets in it.
     expect(h.emulator.requests.some((r) => r.kind === "rs.trigger" && r.headers.authorization === `Bearer ${token}`)).toBe(true);
-    expectNoSecrets([JSON.stringify(response.json), ...lines.map(hostText), ...lines.map((l) => JSON.stringify(l.args))]);
+    expectNoSecrets(h.emulator, [JSON.stringify(response.json), ...lines.map(hostText), ...lines.map((l) => JSON.stringify(l.args))]);
     expectBridged(lines, context);
   });
 

@@ -94,7 +94,7 @@ function items<T>(list: KustoList<T> | undefined): T[] {
 }
 
 /** Kusto's error diagnostics of a query against a workspace that holds AppTraces. */
-export function kustoErrors(query: string): string[] {
+function kustoErrors(query: string): string[] {
   const { kusto, globals } = kustoState();
   return items(kusto.KustoCode.ParseAndAnalyze(query, globals).GetDiagnostics())
     .filter((d) => d.Severity === "Error")

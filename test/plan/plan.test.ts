@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planActions, type PlannedAction } from "../../src/plan/plan.ts";
+import { planActions, type PlannedAction } from "../../src/plan/index.ts";
 
 const SUB_A = "aaaaaaaa-0000-0000-0000-000000000001";
 const SUB_B = "bbbbbbbb-0000-0000-0000-000000000002";

@@ -1,8 +1,8 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROW_CONTRACT } from "../../src/core/row.ts";
+import { ROW_CONTRACT } from "../../src/core/index.ts";
 import { checkQueries, checkQuery, formatCheckReport, runCheckQueriesCommand } from "../../src/queries/check.ts";
-import { loadQueries } from "../../src/queries/load.ts";
+import { loadQueries } from "../../src/queries/index.ts";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const shipped = path.join(root, "queries");

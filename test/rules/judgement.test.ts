@@ -3,42 +3,22 @@
 // emulator's Resource Graph, and the exact verdict columns it returns. Then the sweep over those rows:
 // verdicts to outcomes, and overlapping rules merged to the safer verdict.
 import { readFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import type { TokenCredential } from "@azure/core-auth";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { dpJob, rsJob, startEmulator, type DpJobSpec, type Emulator, type JobRecord, type RsJobSpec } from "../../emulator/index.ts";
+import { describe, expect, it } from "vitest";
+import { dpJob, rsJob, type DpJobSpec, type JobRecord, type RsJobSpec } from "../../emulator/index.ts";
 import { createQuotaGate, runQuery } from "../../src/arg/index.ts";
-import { connectArm, createCredential, createResourceGraphClient } from "../../src/azure/index.ts";
+import { connectArm, createResourceGraphClient } from "../../src/azure/index.ts";
 import type { Report } from "../../src/core/index.ts";
 import { createLogger } from "../../src/log.ts";
 import { prepareQuery } from "../../src/queries/index.ts";
 import { exitCodeOf } from "../../src/report/index.ts";
-import { loadSettings } from "../../src/settings.ts";
-import { sweep } from "../../src/sweep.ts";
+import { useHarness } from "../support/harness.ts";
 
 const QUERIES = path.resolve(import.meta.dirname, "../../queries");
 type RuleName = "recovery-services" | "backup-vault";
 
-let emulator: Emulator;
-let credential: TokenCredential;
+const h = useHarness({ argQuota: false }, (h) => h.emulator.configure({ argQuota: false, pollsBeforeDone: 1 }));
 const silent = createLogger({ level: "silent", destination: { write: () => undefined } });
-
-beforeAll(async () => {
-  emulator = await startEmulator({ argQuota: false });
-  // MSAL picks the managed-identity source once per process: point it at the emulator first.
-  process.env.IDENTITY_ENDPOINT = emulator.identityEndpoint;
-  process.env.IDENTITY_HEADER = emulator.identityHeader;
-  credential = createCredential({ kind: "managedIdentity" });
-});
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  emulator.reset();
-  emulator.configure({ argQuota: false, pollsBeforeDone: 1 });
-});
 
 const SUB = "3f2b8c1e-6d4a-4b7e-9a51-0c8e2d7f4a10";
 const rsVault = `/subscriptions/${SUB}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-prod`;
@@ -80,8 +60,8 @@ async function sentText(name: RuleName, edits: Record<string, string> = {}): Pro
 
 /** Every row the rule returns over the history, through the product's own paging. */
 async function rows(name: RuleName, history: JobRecord[], edits: Record<string, string> = {}): Promise<Record<string, unknown>[]> {
-  emulator.addJobs(history);
-  const arm = connectArm({ credential, endpoint: emulator.url, tlsCa: emulator.ca });
+  h.emulator.addJobs(history);
+  const arm = connectArm({ credential: h.credential, endpoint: h.emulator.url, tlsCa: h.emulator.ca });
   const result = await runQuery({ client: createResourceGraphClient(arm), query: { name, text: await sentText(name, edits) }, scope: { tenant: true }, quota: createQuotaGate(), logger: silent });
   if (result.error !== undefined) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
   return result.data as Record<string, unknown>[];
@@ -303,30 +283,20 @@ describe("both vault kinds in one estate, and more rows than a page", () => {
     const result = await rows("recovery-services", vms.map((id) => rs(id, 3)));
     expect(result).toHaveLength(1200);
     expect(new Set(result.map((r) => r.itemId))).toEqual(new Set(vms));
-    expect(emulator.requests.filter((r) => r.kind === "arg")).toHaveLength(2);
+    expect(h.emulator.requests.filter((r) => r.kind === "arg")).toHaveLength(2);
   });
 });
 
 describe("the sweep over the rules' verdicts", () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "rfb-judgement-"));
-  });
-  afterAll(async () => {
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
-
   async function copyRule(name: RuleName, as: string, edits: Record<string, string> = {}) {
     let text = await readFile(path.join(QUERIES, `${name}.kql`), "utf8");
     for (const [tunable, value] of Object.entries(edits)) text = text.replace(new RegExp(`^let ${tunable} = [^;]*;`, "m"), `let ${tunable} = ${value};`);
-    await writeFile(path.join(dir, `${as}.kql`), text);
+    await h.rule(as, text);
   }
 
   async function run(history: JobRecord[]): Promise<Report> {
-    emulator.addJobs(history);
-    const settings = loadSettings({ AZURE_RESOURCE_MANAGER_ENDPOINT: emulator.url, RETRY_QUERIES_DIR: dir });
-    const arm = connectArm({ credential, endpoint: settings.armEndpoint, tlsCa: emulator.ca, retry: { baseDelayMs: 5, maxDelayMs: 20 }, operation: { maxPolls: 5, maxPollIntervalMs: 10 } });
-    return sweep({ trigger: "cli", settings, arm, logger: silent });
+    h.emulator.addJobs(history);
+    return (await h.run()).report;
   }
 
   it("turns each verdict into its outcome, and none of them is a failure", async () => {
@@ -349,7 +319,7 @@ describe("the sweep over the rules' verdicts", () => {
     expect(files).toMatchObject({ onDemandLast24h: 10, dailyAllowance: 10, retryAfter: new Date(at(20).getTime() + 86_400_000).toISOString() });
     expect(report.totals).toMatchObject({ triggered: 1, exhausted: 1, postponed: 2, failed: 0 });
     expect(exitCodeOf(report)).toBe(0);
-    expect(emulator.requests.filter((r) => r.method === "POST" && r.kind !== "arg").map((r) => r.itemId)).toEqual([VM]);
+    expect(h.emulator.requests.filter((r) => r.method === "POST" && r.kind !== "arg").map((r) => r.itemId)).toEqual([VM]);
   });
 
   it("a second sweep leaves alone what the first one triggered", async () => {

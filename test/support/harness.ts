@@ -16,7 +16,7 @@ import { loadSettings } from "../../src/settings.ts";
 import { sweep } from "../../src/sweep.ts";
 
 /** A run of the sweep: what a caller narrows, plus the settings and connection a test varies. */
-export interface RunOptions extends RunOverrides {
+interface RunOptions extends RunOverrides {
   env?: Record<string, string>;
   trigger?: Trigger;
   runId?: string;

@@ -89,7 +89,7 @@ export function expectNoSecrets(emulator: Emulator, texts: readonly string[]): v
     // A token's signature alone is secret enough to look for: it is what a truncated echo would keep.
     for (const token of emulator.tokens) expect(text).not.toContain(token.split(".")[2]);
     expect(text).not.toContain(emulator.identityHeader);
-    expect(text).not.toMatch(/Bearer\s+(?!\[Redacted\])[A-Za-z0-9._~+/-]{8,}/i);
+    expect(text).not.toMatch(/Bearer\s+(?!\[Redacted\])[A-Za-z0-9._~+/-]/i);
     expect(text).not.toMatch(/"authorization"\s*:\s*"(?!\[Redacted\])/i);
     expect(text).not.toMatch(/x-identity-header"?\s*[:=]\s*"?(?!\[Redacted\])[A-Za-z0-9_-]{8,}/i);
   }
