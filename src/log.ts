@@ -1,13 +1,14 @@
-import { pino, type DestinationStream, type Level, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import { inspect } from "node:util";
-import { scrubber } from "./core/index.ts";
+import { identitySecrets, scrubber } from "./core/index.ts";
 
 export type { Logger };
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LoggerOptions {
-  level: Level | "silent";
+  level: LogLevel;
   /** Where JSON lines go; stderr when absent. */
   destination?: DestinationStream;
   /** Fields on every line (runId, invocationId, ...). */
@@ -23,8 +24,7 @@ const REDACT_PATHS = [
 ];
 
 export function createLogger(options: LoggerOptions): Logger {
-  const secrets = [...(options.secrets ?? []), ...(process.env.IDENTITY_HEADER ? [process.env.IDENTITY_HEADER] : [])];
-  const scrub = scrubber(secrets);
+  const scrub = scrubber([...(options.secrets ?? []), ...identitySecrets()]);
   return pino(
     {
       level: options.level,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { performance } from "node:perf_hooks";
 import { createHttpPoller, type OperationResponse, type OperationState, type PollerLike } from "@azure/core-lro";
 import { z } from "zod";
-import { OperationFailedError, RetryBackupsError } from "../core/index.ts";
+import { codeOfStatus, OperationFailedError, RetryBackupsError } from "../core/index.ts";
 
 /**
  * The one way this app follows an ARM long-running operation, for both vault kinds: a core-lro poller over the
@@ -101,7 +101,7 @@ export function armOperation(options: ArmOperationOptions): PollerLike<Operation
 function toOperationResponse(answer: ArmAnswer): OperationResponse {
   if (!SUCCESS.includes(String(answer.status))) {
     const error = StatusBodySchema.safeParse(answer.body).data?.error;
-    throw new RetryBackupsError(error?.code ?? `Http${answer.status}`, error?.message ?? `ARM answered HTTP ${answer.status} to the operation status request`);
+    throw new RetryBackupsError(error?.code ?? codeOfStatus(answer.status), error?.message ?? `ARM answered HTTP ${answer.status} to the operation status request`);
   }
   return { flatResponse: answer.body, rawResponse: { statusCode: answer.status, request: answer.request, headers: answer.headers, body: answer.body } };
 }

@@ -81,5 +81,5 @@ function throttled(armError: ArmError, askedMs: number | undefined, retry: Retry
     askedMs !== undefined && askedMs > retry.maxWaitMs
       ? `ARM throttled this request (HTTP 429) and asked to wait ${seconds(askedMs)} s, over the ${seconds(retry.maxWaitMs)} s cap on a single wait; not waited, the next run will retry it. ARM said: ${armError.message}`
       : `ARM kept throttling this request (HTTP 429) through ${retry.maxRetries} retries; the next run will retry it. ARM said: ${armError.message}`;
-  return { code: armError.code === "Http429" ? "TooManyRequests" : armError.code, message: text, status: 429 };
+  return { code: armError.code, message: text, status: 429 };
 }

@@ -1,8 +1,14 @@
 import { isRestError } from "@azure/core-rest-pipeline";
 import type { ArmError } from "./report.ts";
-import { scrubber } from "./secrets.ts";
+import { identitySecrets, scrubber } from "./secrets.ts";
 
 const MAX_MESSAGE_LENGTH = 2_000;
+
+/** The code of an answer whose body names none: one per HTTP status, the way ARM spells 429 (TooManyRequests). */
+export function codeOfStatus(status: number | undefined): string {
+  if (status === undefined) return "RequestFailed";
+  return status === 429 ? "TooManyRequests" : `Http${status}`;
+}
 
 /**
  * The words of a service or an identity endpoint land in the report and the logs: one line, bounded, and scrubbed of
@@ -10,8 +16,7 @@ const MAX_MESSAGE_LENGTH = 2_000;
  * proxy's, not ARM's) says nothing useful: the fallback says what happened instead.
  */
 export function tidyMessage(message: string | undefined, fallback = ""): string {
-  // Read at call time: IDENTITY_HEADER is rotated by the platform.
-  const scrub = scrubber(process.env.IDENTITY_HEADER ? [process.env.IDENTITY_HEADER] : []);
+  const scrub = scrubber(identitySecrets());
   const text = scrub((message ?? "").replace(/\s+/g, " ").trim());
   if (text === "" || /^<(!doctype|html)/i.test(text)) return fallback;
   return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text;
@@ -48,7 +53,7 @@ function detailMessages(details: unknown, depth = 0): string[] {
 export function toArmError(error: unknown): ArmError {
   if (isRestError(error)) {
     const body = bodyOf(error.details);
-    const code = typeof body?.code === "string" ? body.code : error.code ?? (error.statusCode === undefined ? "RequestFailed" : `Http${error.statusCode}`);
+    const code = typeof body?.code === "string" ? body.code : error.code ?? codeOfStatus(error.statusCode);
     const base = typeof body?.message === "string" && body.message !== "" ? body.message : error.message;
     const extra = detailMessages(body?.details).filter((m) => !base.includes(m));
     return {

@@ -1,5 +1,5 @@
 // The shared vocabulary at the bottom of the house: every step imports it, it imports none of them.
-export { toArmError, tidyMessage } from "./arm-error.ts";
+export { codeOfStatus, tidyMessage, toArmError } from "./arm-error.ts";
 export { messageOf, OperationFailedError, QueryFileError, RetryBackupsError, SettingsError } from "./errors.ts";
 export { parseItemId, type DataProtectionInstanceRef, type ItemRef, type RecoveryServicesItemRef } from "./ids.ts";
 export { MAX_RULES, RULE_NAME, RunOverridesSchema, type RunOverrides } from "./overrides.ts";
@@ -19,5 +19,5 @@ export {
   type WaitReason,
 } from "./report.ts";
 export { ROW_CONTRACT, RowSchema, type BackupType, type Row, type Verdict } from "./row.ts";
-export { scrubber } from "./secrets.ts";
+export { identitySecrets, scrubber } from "./secrets.ts";
 export { dataProtectionWorkload, isWorkloadName, WORKLOADS, workloadOf, type Workload } from "./workloads.ts";

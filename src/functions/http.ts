@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { messageOf, scrubber, SettingsError, type Report } from "../core/index.ts";
+import { identitySecrets, messageOf, scrubber, SettingsError, type Report } from "../core/index.ts";
 import { runExclusive, SweepInProgressError } from "../lock.ts";
 import { listQueryNames } from "../queries/index.ts";
 import { parseSweepRequest } from "./body.ts";
@@ -19,7 +19,7 @@ export async function httpHandler(request: HttpRequest, context: InvocationConte
   }
   const { settings, logger, env } = invocation;
   // ARM error messages land in the report verbatim; scrub them as the logs are, in case one quotes a header.
-  const scrub = scrubber([env.IDENTITY_HEADER, process.env.IDENTITY_HEADER].filter((s) => s !== undefined));
+  const scrub = scrubber(identitySecrets(env));
 
   const body = await parseSweepRequest(request, { knownQueries: () => listQueryNames(settings.queriesDir).catch(() => undefined) });
   if (!body.ok) {

@@ -1,8 +1,8 @@
 import type { InvocationContext } from "@azure/functions";
 import type { TokenCredential } from "@azure/core-auth";
 import { connectArm, createCredential, type ArmConnectionOptions } from "../azure/index.ts";
-import { messageOf, RetryBackupsError, SettingsError, type Report, type RunOverrides } from "../core/index.ts";
-import { createLogger, sinkDestination, type Logger } from "../log.ts";
+import { identitySecrets, messageOf, RetryBackupsError, SettingsError, type Report, type RunOverrides } from "../core/index.ts";
+import { createLogger, sinkDestination, type Logger, type LogLevel } from "../log.ts";
 import { loadSettings, type Settings } from "../settings.ts";
 import { sweep } from "../sweep.ts";
 
@@ -52,12 +52,12 @@ export function startInvocation(context: InvocationContext, trigger: FunctionTri
   }
 }
 
-function invocationLogger(context: InvocationContext, level: Settings["logLevel"], env: Record<string, string | undefined>): Logger {
+function invocationLogger(context: InvocationContext, level: LogLevel, env: Record<string, string | undefined>): Logger {
   return createLogger({
     level,
     destination: sinkDestination(context),
     base: { invocationId: context.invocationId, functionName: context.functionName },
-    secrets: env.IDENTITY_HEADER === undefined ? [] : [env.IDENTITY_HEADER],
+    secrets: identitySecrets(env),
   });
 }
 

@@ -213,7 +213,7 @@ function applyCaps(actions: PlannedAction[], options: PlanOptions): void {
       action.reason = `over the per-subscription cap of ${options.maxPerSubscription} (RETRY_MAX_PER_SUBSCRIPTION); older failures went first`;
     } else if (taken >= options.maxPerRun) {
       action.disposition = "deferred";
-      action.reason = `over the per-run cap of ${options.maxPerRun} (RETRY_MAX_PER_RUN or maxRetries); older failures went first`;
+      action.reason = `over the per-run cap of ${options.maxPerRun} (RETRY_MAX_PER_RUN or maxBackups); older failures went first`;
     } else {
       perSubscription.set(action.ref.subscriptionId, used + 1);
       taken += 1;
