@@ -1,26 +1,16 @@
 // Full sweeps with debug logging, with ARM and Resource Graph answers that quote the caller's Authorization header,
 // its token and the identity header back. Every captured log line, the JSON report and the rendered table are scanned
 // for every token the identity endpoint issued, the IDENTITY_HEADER value and any Authorization header: none.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { type Report } from "../src/core/index.ts";
 import { renderReport } from "../src/report/index.ts";
-import { items, failedJob, startHarness, SUBS, type Harness } from "./support/harness.ts";
+import { items, failedJob, SUBS, useHarness } from "./support/harness.ts";
 import { runCli, trustEmulator } from "./support/cli-in-process.ts";
 import { expectNoSecrets } from "./support/wire.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-  trustEmulator(h.emulator);
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
-  // The command line polls with its production bounds: operations that finish at the first poll keep it quick.
-  h.emulator.configure({ retryAfterSeconds: 0, pollsBeforeDone: 0 });
-});
+// The command line polls with its production bounds: operations that finish at the first poll keep it quick.
+const h = useHarness({}, (h) => h.emulator.configure({ retryAfterSeconds: 0, pollsBeforeDone: 0 }));
+beforeAll(() => trustEmulator(h.emulator));
 
 /** Words a careless service might answer with: the request's own credentials, verbatim. */
 async function echoes(): Promise<string> {

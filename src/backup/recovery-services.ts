@@ -2,18 +2,14 @@ import type { BackupRequestUnion } from "@azure/arm-recoveryservicesbackup";
 import type { FullOperationResponse } from "@azure/core-client";
 import { createPipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 import { armOperation, type ArmAnswer } from "../azure/index.ts";
-import type { BackupType, RecoveryServicesItemRef, Workload } from "../core/index.ts";
+import { RECOVERY_SERVICES_WORKLOADS, WORKLOADS, type BackupType, type RecoveryServicesItemRef, type Workload } from "../core/index.ts";
 import type { PlannedAction } from "../plan/index.ts";
 import type { BackupContext, PathResult } from "./context.ts";
 import { triggerAndFollow } from "./trigger.ts";
 
 const DAY_MS = 86_400_000;
-/** On-demand Full backups of SQL / SAP HANA databases are kept at least 45 days (azure-api.md §3). */
-const FULL_MINIMUM_DAYS = 45;
 /** Headroom over a minimum, so the service's own clock, read a moment later, still sees the minimum met. */
 const MINIMUM_MARGIN_MS = 3_600_000;
-/** Ad hoc recovery points of Azure Files live in the snapshot tier: at most 10 years (azure-file-share-support-matrix.md). */
-const FILES_MAXIMUM_DAYS = 3650;
 
 export interface RecoveryServicesRequest {
   properties: BackupRequestUnion;
@@ -26,16 +22,17 @@ export interface RecoveryServicesRequest {
 /** The trigger body for a workload; undefined for a workload a Recovery Services vault cannot back up on demand. */
 export function recoveryServicesRequest(workload: Workload, backupType: BackupType | undefined, days: number, now: Date): RecoveryServicesRequest | undefined {
   const requested = new Date(now.getTime() + days * DAY_MS);
+  const [minimumDays, maximumDays] = workload === "Other" ? [1, Infinity] : (WORKLOADS[workload].expiryDays ?? [1, Infinity]);
   switch (workload) {
     case "AzureVM":
       return { properties: { objectType: "IaasVMBackupRequest", recoveryPointExpiryTimeInUTC: requested }, expiresAt: requested };
     case "AzureFileShare": {
-      if (days <= FILES_MAXIMUM_DAYS) return { properties: { objectType: "AzureFileShareBackupRequest", recoveryPointExpiryTimeInUTC: requested }, expiresAt: requested };
-      const clamped = new Date(now.getTime() + FILES_MAXIMUM_DAYS * DAY_MS);
+      if (days <= maximumDays) return { properties: { objectType: "AzureFileShareBackupRequest", recoveryPointExpiryTimeInUTC: requested }, expiresAt: requested };
+      const clamped = new Date(now.getTime() + maximumDays * DAY_MS);
       return {
         properties: { objectType: "AzureFileShareBackupRequest", recoveryPointExpiryTimeInUTC: clamped },
         expiresAt: clamped,
-        note: `expiry of ${days} days shortened to ${FILES_MAXIMUM_DAYS}: Azure Files keeps on-demand recovery points at most 10 years`,
+        note: `expiry of ${days} days shortened to ${maximumDays}: Azure Files keeps on-demand recovery points at most 10 years`,
       };
     }
     case "SQLDatabase":
@@ -47,7 +44,7 @@ export function recoveryServicesRequest(workload: Workload, backupType: BackupTy
       if (type === "Differential" || type === "Log" || type === "Incremental") {
         return { properties: { objectType: "AzureWorkloadBackupRequest", backupType: type }, backupType: type };
       }
-      const minimum = new Date(now.getTime() + FULL_MINIMUM_DAYS * DAY_MS + MINIMUM_MARGIN_MS);
+      const minimum = new Date(now.getTime() + minimumDays * DAY_MS + MINIMUM_MARGIN_MS);
       const expiresAt = type === "Full" && requested < minimum ? minimum : requested;
       return { properties: { objectType: "AzureWorkloadBackupRequest", backupType: type, recoveryPointExpiryTimeInUTC: expiresAt }, expiresAt, backupType: type };
     }
@@ -64,7 +61,7 @@ export function triggerRecoveryServices(action: PlannedAction, ref: RecoveryServ
     return Promise.resolve({
       outcome: "failed",
       workload,
-      error: { code: "UnsupportedWorkload", message: `cannot tell which on-demand backup fits ${ref.item}; add a dataSourceType column (AzureIaasVM, SQLDataBase, SAPHanaDatabase, AzureFileShare) to the query` },
+      error: { code: "UnsupportedWorkload", message: `cannot tell which on-demand backup fits ${ref.item}; add a dataSourceType column (${RECOVERY_SERVICES_WORKLOADS.join(", ")}) to the query` },
     });
   }
   const client = ctx.recoveryServices(ref.subscriptionId);

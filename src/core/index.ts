@@ -20,4 +20,4 @@ export {
 } from "./report.ts";
 export { ROW_CONTRACT, RowSchema, type BackupType, type Row, type Verdict } from "./row.ts";
 export { identitySecrets, scrubber } from "./secrets.ts";
-export { dataProtectionWorkload, isWorkloadName, WORKLOADS, workloadOf, type Workload } from "./workloads.ts";
+export { dataProtectionWorkload, isWorkloadName, RECOVERY_SERVICES_WORKLOADS, WORKLOADS, workloadOf, type Workload } from "./workloads.ts";

@@ -12,6 +12,8 @@ interface WorkloadFacts {
   vault: VaultKind;
   /** Days an on-demand recovery point may be kept (Recovery Services; a Backup vault's retention comes from its policy). */
   expiryDays?: readonly [number, number];
+  /** Why the limits are not the service's usual 1 day to 99 years. */
+  expiryLimitsWhy?: string;
   /** On-demand backups the service allows per item per day, where it documents one. */
   dailyAllowance?: number;
 }
@@ -23,9 +25,9 @@ interface WorkloadFacts {
  */
 export const WORKLOADS: Readonly<Record<Exclude<Workload, "Other">, WorkloadFacts>> = {
   AzureVM: { vault: "recoveryServices", expiryDays: [1, 36_135], dailyAllowance: 9 },
-  SQLDatabase: { vault: "recoveryServices", expiryDays: [45, 36_135], dailyAllowance: 9 },
-  SAPHanaDatabase: { vault: "recoveryServices", expiryDays: [45, 36_135], dailyAllowance: 9 },
-  AzureFileShare: { vault: "recoveryServices", expiryDays: [1, 3650], dailyAllowance: 10 },
+  SQLDatabase: { vault: "recoveryServices", expiryDays: [45, 36_135], expiryLimitsWhy: "SQL full backups are kept at least 45 days", dailyAllowance: 9 },
+  SAPHanaDatabase: { vault: "recoveryServices", expiryDays: [45, 36_135], expiryLimitsWhy: "SAP HANA full backups are kept at least 45 days", dailyAllowance: 9 },
+  AzureFileShare: { vault: "recoveryServices", expiryDays: [1, 3650], expiryLimitsWhy: "snapshot-tier recovery points of Azure Files are kept at most 10 years", dailyAllowance: 10 },
   AzureDisk: { vault: "dataProtection" },
   PostgreSQL: { vault: "dataProtection" },
   AzureBlob: { vault: "dataProtection", dailyAllowance: 4 },
@@ -35,7 +37,9 @@ export function isWorkloadName(name: string): name is Exclude<Workload, "Other">
   return Object.hasOwn(WORKLOADS, name);
 }
 
-const RS_WORKLOADS: ReadonlySet<Workload> = new Set(Object.entries(WORKLOADS).filter(([, f]) => f.vault === "recoveryServices").map(([name]) => name as Workload));
+/** The Recovery Services workloads, in the vocabulary's order (messages list them). */
+export const RECOVERY_SERVICES_WORKLOADS: readonly Workload[] = Object.entries(WORKLOADS).filter(([, f]) => f.vault === "recoveryServices").map(([name]) => name as Workload);
+const RS_WORKLOADS: ReadonlySet<Workload> = new Set(RECOVERY_SERVICES_WORKLOADS);
 
 const RS_ITEM_PREFIXES: [string, Workload][] = [
   ["vm;", "AzureVM"],
@@ -47,8 +51,10 @@ const RS_CONTAINER_PREFIXES: [string, Workload][] = [
   ["iaasvmcontainer", "AzureVM"],
   ["storagecontainer;", "AzureFileShare"],
 ];
-// Names the row may use to say what the item is (backupManagementType, workloadType, datasource type).
+// Names the row may use to say what the item is: the vocabulary's own, and the services' (backupManagementType,
+// workloadType, datasource type).
 const ROW_WORKLOADS: Record<string, Workload> = {
+  ...Object.fromEntries(Object.keys(WORKLOADS).map((name) => [name.toLowerCase(), name as Workload])),
   azureiaasvm: "AzureVM", vm: "AzureVM", "microsoft.compute/virtualmachines": "AzureVM",
   sqldatabase: "SQLDatabase", sqldb: "SQLDatabase", azurevmworkloadsqldatabase: "SQLDatabase",
   saphanadatabase: "SAPHanaDatabase", azurevmworkloadsaphanadatabase: "SAPHanaDatabase",

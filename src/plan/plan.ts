@@ -1,4 +1,4 @@
-import { parseItemId, RowSchema, workloadOf, type InvalidRow, type ItemRef, type Row, type SourceRow, type Verdict, type WaitReason, type Workload } from "../core/index.ts";
+import { parseItemId, RECOVERY_SERVICES_WORKLOADS, RowSchema, workloadOf, type InvalidRow, type ItemRef, type Row, type SourceRow, type Verdict, type WaitReason, type Workload } from "../core/index.ts";
 
 /** What one rule's query returned. */
 interface RuleRows {
@@ -141,7 +141,7 @@ function validateRow(raw: unknown, allowed: Set<string> | undefined): Checked {
     return withId(`subscription ${ref.ref.subscriptionId} is outside the subscriptions asked for in this run`);
   }
   if (ref.ref.kind === "recoveryServices" && workloadOf(ref.ref, row.dataSourceType) === undefined) {
-    return withId(`cannot tell the workload of ${ref.ref.item} in ${ref.ref.container}: not an Azure VM, SQL, SAP HANA or Azure Files item; add a dataSourceType column`);
+    return withId(`cannot tell the workload of ${ref.ref.item} in ${ref.ref.container}: not one of ${RECOVERY_SERVICES_WORKLOADS.join(", ")}; add a dataSourceType column naming one`);
   }
   return { ok: true, row, ref: ref.ref };
 }

@@ -66,7 +66,8 @@ function expiryProblems(t: Tunable): PrepareProblem[] {
   return t.keys.flatMap((key, i) => {
     const workload = String(key.value);
     const item = t.items[i];
-    const limits = isWorkloadName(workload) ? WORKLOADS[workload].expiryDays : undefined;
+    const facts = isWorkloadName(workload) ? WORKLOADS[workload] : undefined;
+    const limits = facts?.expiryDays;
     if (limits === undefined) {
       const recoveryServices = Object.entries(WORKLOADS).filter(([, f]) => f.expiryDays !== undefined).map(([name]) => name);
       const near = closest(workload, recoveryServices);
@@ -75,8 +76,8 @@ function expiryProblems(t: Tunable): PrepareProblem[] {
     const days = item?.value;
     const [min, max] = limits;
     if (typeof days === "number" && Number.isInteger(days) && days >= min && days <= max) return [];
-    const why = workload === "AzureFileShare" ? " (snapshot-tier recovery points of Azure Files are kept at most 10 years)" : min === 45 ? " (SQL and SAP HANA full backups are kept at least 45 days)" : "";
-    return [{ at: item?.at ?? key.at, code: "TunableOutOfRange", message: `\`${t.name}\` gives ${workload} ${item?.text ?? "nothing"} days; it must be a whole number from ${min} to ${max}${why}.` }];
+    const why = facts?.expiryLimitsWhy;
+    return [{ at: item?.at ?? key.at, code: "TunableOutOfRange", message: `\`${t.name}\` gives ${workload} ${item?.text ?? "nothing"} days; it must be a whole number from ${min} to ${max}${why === undefined ? "" : ` (${why})`}.` }];
   });
 }
 

@@ -1,15 +1,9 @@
 // A failure wave in one subscription meets ARM's per-subscription write bucket: the sweep paces its
 // writes to the bucket instead of answering each 429 on its own (which becomes a 429 storm).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, items, failedJob, SUBS, type Harness } from "../support/harness.ts";
+import { describe, expect, it } from "vitest";
+import { items, failedJob, SUBS, useHarness } from "../support/harness.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ writeBucket: { burst: 10, refillPerSecond: 10 } });
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness({ writeBucket: { burst: 10, refillPerSecond: 10 } });
 
 describe("write pacing", () => {
   it("triggers 40 items of one subscription through a 10-token bucket with almost no 429", async () => {

@@ -3,23 +3,16 @@
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { prepareQuery } from "../../src/queries/index.ts";
 import { ReportSchema } from "../../src/core/index.ts";
-import { startHarness, items, failedJob, SUBS, type Harness } from "../support/harness.ts";
+import { items, failedJob, SUBS, useHarness } from "../support/harness.ts";
 import { caFile, runCli } from "../support/child.ts";
 
-let h: Harness;
+const h = useHarness();
 let env: Record<string, string>;
-beforeAll(async () => {
-  h = await startHarness();
+beforeAll(() => {
   env = { ...h.emulator.env(), NODE_EXTRA_CA_CERTS: caFile(h.emulator.ca), RETRY_QUERIES_DIR: h.queriesDir };
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.reset();
 });
 
 describe("retry-failed-backups sweep", () => {

@@ -3,24 +3,19 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_QUERY_BYTES } from "../../src/queries/load.ts";
 import { exitCodeOf } from "../../src/report/index.ts";
-import { items, failedJob, startHarness, SUBS, type Harness } from "../support/harness.ts";
+import { items, failedJob, SUBS, useHarness } from "../support/harness.ts";
 import { acceptedTriggers, expectAccounted } from "../support/wire.ts";
 
-let h: Harness;
+const h = useHarness();
 let outside: string;
 beforeAll(async () => {
-  h = await startHarness();
   outside = await mkdtemp(path.join(os.tmpdir(), "rfb-outside-"));
 });
 afterAll(async () => {
-  await h.close();
   await rm(outside, { recursive: true, force: true });
-});
-beforeEach(async () => {
-  await h.reset();
 });
 
 const file = (name: string) => path.join(h.queriesDir, name);

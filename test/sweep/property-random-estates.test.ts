@@ -7,21 +7,15 @@
 //   - the exit code matches the report.
 // Faults are the kinds the command line meets without long production back-offs (those have their own tests).
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { FaultResponse, FaultRule, RequestKind } from "../../emulator/index.ts";
 import type { Report } from "../../src/core/index.ts";
-import { items, failedJob, startHarness, SUBS, type FailedJob, type Harness } from "../support/harness.ts";
+import { items, failedJob, SUBS, useHarness, type FailedJob } from "../support/harness.ts";
 import { runCli, trustEmulator } from "../support/cli-in-process.ts";
 import { acceptedTriggers, expectAccounted, expectedExitCode, outsideAllowedShapes } from "../support/wire.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-  trustEmulator(h.emulator);
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness();
+beforeAll(() => trustEmulator(h.emulator));
 
 const SUB_LIST = [SUBS.a, SUBS.b, SUBS.c] as const;
 const ITEM_KINDS = ["vm", "sql", "hana", "files", "dp"] as const;
