@@ -22,6 +22,6 @@ if (command === "demo") {
   });
   process.exitCode = demo === undefined ? 2 : await demo.runDemo(rest, io);
 } else {
-  const { main } = await import("../src/cli.ts");
+  const { main } = await import("../src/cli/index.ts");
   process.exitCode = await main(process.argv.slice(2), io);
 }

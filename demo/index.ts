@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { startEmulator } from "../emulator/index.ts";
 import { demoEstate, describeHistory, seedEstate } from "../emulator/estate.ts";
 import { connectArm, createCredential } from "../src/azure/index.ts";
-import { cliLogger, printReport, type CliIo } from "../src/cli.ts";
+import { cliLogger, printReport, type CliIo } from "../src/cli/index.ts";
 import { loadSettings } from "../src/settings.ts";
 import { sweep } from "../src/sweep.ts";
 

@@ -13,7 +13,7 @@ export const FORBIDDEN_INPUTS: { pattern: RegExp; why: string }[] = [
   { pattern: /^emulator\//, why: "the emulator is for tests, benchmarks and the demo" },
   { pattern: /^demo\//, why: "the demo joins the product and the emulator; it is not part of the function app" },
   { pattern: /node_modules\/selfsigned\//, why: "selfsigned makes the emulator's certificate; it is a development dependency" },
-  { pattern: /^src\/cli\.ts$/, why: "the CLI is not part of the function app" },
+  { pattern: /^src\/cli\//, why: "the CLI is not part of the function app" },
   { pattern: /^src\/queries\/check\.ts$/, why: "the Kusto checker is for the CLI and CI" },
   { pattern: /node_modules\/pino-pretty\//, why: "pretty logs are the CLI's; the function logs JSON to the invocation" },
 ];

@@ -2,7 +2,7 @@ import { app } from "@azure/functions";
 import { httpHandler } from "./http.ts";
 import { timerHandler } from "./timer.ts";
 
-// The deployment entry point (package.json "main", bundled to dist/index.js). Keep it free of src/cli.ts and the
+// The deployment entry point (package.json "main", bundled to dist/index.js). Keep it free of src/cli/ and the
 // Kusto checker: scripts/build.ts fails the build if either reaches the bundle.
 
 app.timer("retryFailedBackups", {

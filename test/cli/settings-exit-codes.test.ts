@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli.ts";
+import { main } from "../../src/cli/index.ts";
 import { runCli as runBin } from "../support/child.ts";
 
 let queriesDir: string;

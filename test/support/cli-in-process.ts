@@ -2,7 +2,7 @@
 // emulator's CA joins this worker's default CA list, as NODE_EXTRA_CA_CERTS would for a child process.
 import tls from "node:tls";
 import type { Emulator } from "../../emulator/index.ts";
-import { main } from "../../src/cli.ts";
+import { main } from "../../src/cli/index.ts";
 
 export function trustEmulator(emulator: Emulator): void {
   tls.setDefaultCACertificates([...tls.getCACertificates("default"), emulator.ca]);

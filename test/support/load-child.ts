@@ -1,7 +1,7 @@
 // Runs the command line once in a child process and prints what the load test checks: the exit code, the peak
 // resident set, the report's totals and the number of log lines. The report itself is parsed here, not piped back.
 // The parent loads test/setup/loopback-only.ts into this process (NODE_OPTIONS=--import), so no socket leaves loopback.
-import { main } from "../../src/cli.ts";
+import { main } from "../../src/cli/index.ts";
 
 let stdout = "";
 let logLines = 0;
