@@ -18,6 +18,11 @@ export async function httpHandler(request: HttpRequest, context: InvocationConte
     return problemResponse({ type: PROBLEM_TYPES.invalidSettings, status: 500, title: "The app settings are invalid", problems: settingProblems(error.problems), invocationId });
   }
   const { settings, logger, env } = invocation;
+  if (settings.paused) {
+    const detail = "RETRY_PAUSED is true: the app runs no sweep until it is set to false (README \"Pause and resume\").";
+    logger.warn({ event: "http.rejected", status: 503 }, detail);
+    return problemResponse({ type: PROBLEM_TYPES.paused, status: 503, title: "The app is paused", detail, invocationId });
+  }
   // ARM error messages land in the report verbatim; scrub them as the logs are, in case one quotes a header.
   const scrub = scrubber(identitySecrets(env));
 

@@ -12,6 +12,7 @@ export const PROBLEM_TYPES = {
   invalidSettings: "urn:retry-failed-backups:problem:invalid-settings",
   noToken: "urn:retry-failed-backups:problem:no-token",
   sweepFailed: "urn:retry-failed-backups:problem:sweep-failed",
+  paused: "urn:retry-failed-backups:problem:paused",
 } as const;
 
 export interface ProblemInit {

@@ -9,7 +9,12 @@ import { runSweep, startInvocation, type FunctionDeps } from "./run.ts";
  */
 export async function timerHandler(timer: Timer, context: InvocationContext, deps: FunctionDeps = {}): Promise<void> {
   const invocation = startInvocation(context, "timer", deps);
-  const { logger } = invocation;
+  const { logger, settings } = invocation;
+  if (settings.paused) {
+    // The heartbeat alert counts this line as a sign of life: a paused app is quiet, not dead.
+    logger.info({ event: "sweep.paused", trigger: "timer", isPastDue: timer.isPastDue }, "RETRY_PAUSED is true: this tick reads and writes nothing (README \"Pause and resume\")");
+    return;
+  }
   try {
     await runExclusive(async (runId) => {
       const runLog = logger.child({ runId });

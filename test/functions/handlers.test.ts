@@ -317,6 +317,41 @@ describe("HTTP trigger", () => {
   });
 });
 
+describe("paused (RETRY_PAUSED=true)", () => {
+  it("a timer tick logs sweep.paused, reads and writes nothing, and succeeds", async () => {
+    await seedTwoVms();
+    const { context, lines } = invocation("retryFailedBackups");
+    await timerHandler(timer(true), context, deps({ RETRY_PAUSED: "true" }));
+    expect(h.emulator.requests).toEqual([]);
+    expect(events(lines)).toEqual(["sweep.paused"]);
+    expect(record(find(lines, "sweep.paused")!)).toMatchObject({ trigger: "timer", isPastDue: true });
+    expectBridged(lines, context);
+  });
+
+  it("an HTTP sweep answers 503 problem+json saying the app is paused and how to resume, and runs nothing", async () => {
+    await seedTwoVms();
+    const { context, lines } = invocation("sweep");
+    const response = await send(await httpHandler(post("{}"), context, deps({ RETRY_PAUSED: "true" })));
+    expect(response.status).toBe(503);
+    expect(response.contentType).toBe("application/problem+json");
+    expect(response.json).toEqual({
+      type: "urn:retry-failed-backups:problem:paused",
+      status: 503,
+      title: "The app is paused",
+      detail: expect.stringContaining("RETRY_PAUSED is true"),
+      invocationId: context.invocationId,
+    });
+    expect(h.emulator.requests).toEqual([]);
+    expect(record(find(lines, "http.rejected")!)).toMatchObject({ status: 503 });
+  });
+
+  it("resumes with RETRY_PAUSED=false", async () => {
+    await seedTwoVms();
+    const response = await send(await httpHandler(post('{"dryRun": true}'), invocation("sweep").context, deps({ RETRY_PAUSED: "false" })));
+    expect(response.status).toBe(200);
+  });
+});
+
 describe("logs", () => {
   it("keep tokens, Authorization and IDENTITY_HEADER out of every line and the report, even when ARM echoes them", async () => {
     await seedTwoVms();
