@@ -17,10 +17,14 @@ const DP_VERSIONS = [
   "2025-01-01", "2025-02-01", "2025-07-01", "2025-09-01", "2026-03-01", "2026-06-01",
 ];
 
+/** Microsoft.Authorization permissions (the product sends 2022-04-01). */
+const AUTHORIZATION_VERSIONS = ["2015-07-01", "2018-01-01-preview", "2022-04-01"];
+
 function versionsFor(kind: RequestKind): string[] | undefined {
   if (kind === "arg") return ARG_VERSIONS;
   if (kind.startsWith("rs.")) return RS_VERSIONS;
   if (kind.startsWith("dp.")) return DP_VERSIONS;
+  if (kind.startsWith("authz.")) return AUTHORIZATION_VERSIONS;
   return undefined;
 }
 

@@ -19,6 +19,8 @@ export interface FaultOutcome {
   tokenLifetimeSeconds?: number;
   delayMs: number;
   modifiers: Set<Modifier>;
+  /** Actions the principal lacks for this request (denyActions). */
+  deniedActions: string[];
 }
 
 export interface FaultTarget {
@@ -70,7 +72,7 @@ function matches(rule: FaultRule, target: FaultTarget): boolean {
  * but once a rule has answered (a response or a reset) later rules no longer act; delays and modifiers combine.
  */
 export function applyFaults(faults: ActiveFault[], target: FaultTarget): FaultOutcome {
-  const outcome: FaultOutcome = { cutBody: false, delayMs: 0, modifiers: new Set() };
+  const outcome: FaultOutcome = { cutBody: false, delayMs: 0, modifiers: new Set(), deniedActions: [] };
   for (const fault of faults) {
     if (!matches(fault.rule, target)) continue;
     fault.seen += 1;
@@ -85,7 +87,8 @@ export function applyFaults(faults: ActiveFault[], target: FaultTarget): FaultOu
       // The identity endpoint answers errors in the platform's shape, ARM in its CloudError envelope.
       const body = respond.body ?? (target.kind === "msi" ? { statusCode: respond.status, message } : { error: { code: CODES[respond.status] ?? "InjectedFault", message } });
       outcome.terminal = { status: respond.status, headers: respond.headers, body };
-    } else if ("delayMs" in respond) outcome.delayMs += respond.delayMs;
+    } else if ("denyActions" in respond) outcome.deniedActions.push(...respond.denyActions);
+    else if ("delayMs" in respond) outcome.delayMs += respond.delayMs;
     else if ("argTruncated" in respond) outcome.modifiers.add("argTruncated");
     else if ("argRepeatToken" in respond) outcome.modifiers.add("argRepeatToken");
     else if ("noAsyncHeaders" in respond) outcome.modifiers.add("noAsyncHeaders");

@@ -26,6 +26,11 @@ export function classify(method: string, segments: string[]): Route {
   const subscriptionId = segments[1];
   const scope = `/${segments.join("/")}`;
 
+  // GET /subscriptions/{s}/providers/Microsoft.Authorization/permissions: the caller's own effective permissions.
+  if (s.length === 5 && at(2, "providers") && at(3, "microsoft.authorization") && at(4, "permissions")) {
+    return method === "GET" ? { kind: "authz.permissions", subscriptionId, scope: `/subscriptions/${subscriptionId}` } : { kind: "other", subscriptionId };
+  }
+
   // /subscriptions/{s}/providers/Microsoft.DataProtection/locations/{l}/operationStatus|operationResults/{op}
   if (s.length === 8 && at(2, "providers") && at(3, "microsoft.dataprotection") && at(4, "locations") && method === "GET") {
     if (at(6, "operationstatus")) return { kind: "dp.operationStatus", subscriptionId, operationId: segments[7], action: "Microsoft.DataProtection/locations/operationStatus/read", scope };

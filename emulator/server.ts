@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkApiVersion } from "./api-versions.ts";
 import { argReply } from "./arg.ts";
+import { permissionsReply } from "./authorization.ts";
 import { dpInstance, dpOperationOf, dpOperationResult, dpOperationStatus, dpPolicy, dpTrigger } from "./data-protection.ts";
 import { applyFaults } from "./faults.ts";
 import type { Modifier } from "./faults.ts";
@@ -73,7 +74,7 @@ function finish(res: ServerResponse, record: RecordedRequest, reply: Reply, cut 
 }
 
 /** ARM's answer before the resource provider sees the request: bearer token, api-version, RBAC, write throttling. */
-function gate(state: State, route: Route, record: RecordedRequest, principal: Principal): { reply?: Reply; headers: Record<string, string> } {
+function gate(state: State, route: Route, record: RecordedRequest, principal: Principal, deniedActions: readonly string[]): { reply?: Reply; headers: Record<string, string> } {
   const badVersion = checkApiVersion(route.kind, record.query["api-version"]);
   if (badVersion !== undefined) return { reply: badVersion, headers: {} };
   const denied = route.subscriptionId === undefined ? undefined : state.denied.get(route.subscriptionId.toLowerCase());
@@ -84,6 +85,7 @@ function gate(state: State, route: Route, record: RecordedRequest, principal: Pr
       `The client '${principal.objectId}' with object id '${principal.objectId}' does not have authorization to perform action '${route.action ?? "read"}' over scope '${route.scope ?? record.path}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
     );
   if (denied === "all") return { reply: forbidden(), headers: {} };
+  if (route.action !== undefined && deniedActions.some((a) => a.toLowerCase() === route.action?.toLowerCase())) return { reply: forbidden(), headers: {} };
   if (!isWrite(route.kind)) return { headers: {} };
   const headers: Record<string, string> = {};
   const bucket = state.options.writeBucket;
@@ -99,8 +101,9 @@ function gate(state: State, route: Route, record: RecordedRequest, principal: Pr
   return { headers };
 }
 
-function dispatch(state: State, route: Route, record: RecordedRequest, principal: Principal, modifiers: Set<Modifier>): Reply {
+function dispatch(state: State, route: Route, record: RecordedRequest, principal: Principal, modifiers: Set<Modifier>, deniedActions: readonly string[]): Reply {
   const apiVersion = record.query["api-version"] ?? "";
+  if (route.kind === "authz.permissions") return permissionsReply(deniedActions);
   if (route.kind === "arg") return argReply(state, { headers: record.headers, body: record.body, apiVersion, principal, modifiers, record });
   const handler = HANDLERS[route.kind];
   if (handler === undefined) return armError(404, "NotFound", `The local ARM emulator does not serve ${record.method} ${record.path}.`);
@@ -130,8 +133,8 @@ export function armHandler(state: State): (req: IncomingMessage, res: ServerResp
           finish(res, record, { ...principal, headers: { ...common, ...principal.headers } }, faults.cutBody);
           return;
         }
-        const gated = gate(state, route, record, principal);
-        const reply = gated.reply ?? dispatch(state, route, record, principal, faults.modifiers);
+        const gated = gate(state, route, record, principal, faults.deniedActions);
+        const reply = gated.reply ?? dispatch(state, route, record, principal, faults.modifiers, faults.deniedActions);
         finish(res, record, { ...reply, headers: { ...common, ...gated.headers, ...reply.headers } }, faults.cutBody);
       } catch (error) {
         finish(res, record, armError(500, "InternalServerError", `The local ARM emulator failed: ${error instanceof Error ? error.message : String(error)}`));

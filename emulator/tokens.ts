@@ -19,12 +19,14 @@ export class TokenStore {
   /** Every token issued, in order (tests scan logs for them). */
   readonly issued: string[] = [];
   readonly system: Principal = { clientId: newId(), objectId: newId() };
+  /** The tenant every identity of this emulator belongs to (the tokens' tid claim). */
+  readonly tenantId = newId();
   private readonly byToken = new Map<string, Issued>();
   private readonly userAssigned = new Map<string, Principal>();
 
   issue(resource: string, lifetimeSeconds: number, principal: Principal): { token: string; expiresOn: number } {
     const expiresOn = Math.floor(Date.now() / 1000) + lifetimeSeconds;
-    const token = jwtShaped({ aud: resource, oid: principal.objectId, appid: principal.clientId, exp: expiresOn, jti: randomBytes(12).toString("base64url") });
+    const token = jwtShaped({ aud: resource, oid: principal.objectId, appid: principal.clientId, tid: this.tenantId, exp: expiresOn, jti: randomBytes(12).toString("base64url") });
     this.byToken.set(token, { resource, expiresOn, principal });
     this.issued.push(token);
     return { token, expiresOn };

@@ -43,6 +43,7 @@ export type RequestKind =
   | "dp.operationResult"
   | "dp.instance"
   | "dp.policy"
+  | "authz.permissions"
   | "other";
 
 export interface RecordedRequest {
@@ -77,6 +78,11 @@ export type FaultResponse =
   | { argRepeatToken: true }
   | { noAsyncHeaders: true }
   | { neverFinishes: true }
+  /**
+   * RBAC: the principal lacks these actions (on the rule's subscription when it names one): the permissions API lists
+   * them under notActions, and ARM answers 403 AuthorizationFailed to a request that needs one.
+   */
+  | { denyActions: string[] }
   /** Managed identity only: issue a token that expires this many seconds from now (negative: already expired). */
   | { tokenExpiresInSeconds: number };
 
