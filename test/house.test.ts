@@ -21,6 +21,7 @@ const LAYERS: Record<string, number> = {
   lock: 3,
   backup: 4,
   sweep: 5,
+  doctor: 5,
   functions: 6,
   cli: 6,
 };

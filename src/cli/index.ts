@@ -1,5 +1,6 @@
 import { messageOf, SettingsError } from "../core/index.ts";
 import { checkQueriesCommand } from "./check-queries.ts";
+import { doctorCommand } from "./doctor.ts";
 import { UsageError, type CliIo, type Command } from "./io.ts";
 import { showQueryCommand } from "./show-query.ts";
 import { sweepCommand } from "./sweep.ts";
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   sweep: sweepCommand,
   "check-queries": checkQueriesCommand,
   "show-query": showQueryCommand,
+  doctor: doctorCommand,
 };
 
 const USAGE = `Usage:

@@ -1,4 +1,5 @@
 import { app } from "@azure/functions";
+import { doctorHandler } from "./doctor.ts";
 import { httpHandler } from "./http.ts";
 import { timerHandler } from "./timer.ts";
 
@@ -17,4 +18,12 @@ app.http("sweep", {
   authLevel: "function",
   route: "sweep",
   handler: (request, context) => httpHandler(request, context),
+});
+
+// The preflight (README "Deploy"): read-only, so GET; a function key like the sweep.
+app.http("doctor", {
+  methods: ["GET"],
+  authLevel: "function",
+  route: "doctor",
+  handler: (request, context) => doctorHandler(request, context),
 });

@@ -1,6 +1,6 @@
 import type { InvocationContext } from "@azure/functions";
 import type { TokenCredential } from "@azure/core-auth";
-import { connectArm, createCredential, type ArmConnectionOptions } from "../azure/index.ts";
+import { connectArm, createCredential, type ArmConnection, type ArmConnectionOptions } from "../azure/index.ts";
 import { identitySecrets, messageOf, RetryBackupsError, SettingsError, type Report, type RunOverrides } from "../core/index.ts";
 import { createLogger, sinkDestination, type Logger, type LogLevel } from "../log.ts";
 import { loadSettings, type Settings } from "../settings.ts";
@@ -74,6 +74,11 @@ function managedIdentity(clientId: string | undefined): TokenCredential {
   return credential;
 }
 
+/** The app's ARM connection: its managed identity, with the test seams. */
+export function armConnectionOf(settings: Settings, deps: FunctionDeps): ArmConnection {
+  return connectArm({ credential: managedIdentity(settings.clientId), endpoint: settings.armEndpoint, tlsCa: deps.tlsCa, retry: deps.retry, operation: deps.operation });
+}
+
 interface RunOptions {
   trigger: FunctionTrigger;
   runId: string;
@@ -90,7 +95,7 @@ export async function runSweep(options: RunOptions): Promise<Report> {
   const { settings, logger } = options.invocation;
   const runLog = logger.child({ runId: options.runId });
   try {
-    const arm = connectArm({ credential: managedIdentity(settings.clientId), endpoint: settings.armEndpoint, tlsCa: options.deps.tlsCa, retry: options.deps.retry, operation: options.deps.operation });
+    const arm = armConnectionOf(settings, options.deps);
     try {
       if ((await arm.credential.getToken(arm.tokenScope)) === null) throw new Error("the credential returned no token");
     } catch (error) {
