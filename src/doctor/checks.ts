@@ -7,7 +7,7 @@ import { allows } from "./permissions.ts";
 import { nextFireTimes } from "./schedule.ts";
 
 /** One line of the doctor's answer: what was checked, what was found, and when it failed, what to change. */
-export interface Check {
+interface Check {
   name: string;
   ok: boolean;
   detail: string;
@@ -28,7 +28,7 @@ export interface DoctorOptions {
 }
 
 /** Subscriptions whose permissions are read one by one; past it, a sample of this many, said so. */
-export const MAX_SUBSCRIPTIONS = 50;
+const MAX_SUBSCRIPTIONS = 50;
 
 // The actions a run needs on every target subscription: the names of the product's own role
 // (infra/modules/retry-operator-role.json), and Resource Graph's read (Reader gives it as */read).
