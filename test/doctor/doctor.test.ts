@@ -125,7 +125,6 @@ describe("retry-failed-backups doctor", () => {
     const bad = await runCli(["doctor"], { ...env, RETRY_SCHEDULE: "every hour" });
     expect(bad.code).toBe(2);
     expect(bad.stderr.join("\n")).toContain("RETRY_SCHEDULE=");
-    if (process.env.DOCTOR_TRANSCRIPT === "1") process.stderr.write(`\n$ retry-failed-backups doctor\n${ok.stdout}\n$ retry-failed-backups doctor   # Backup Operator missing on one subscription\n${denied.stdout}\n$ RETRY_SCHEDULE="every hour" retry-failed-backups doctor\n${bad.stderr.join("\n")}\n`);
   });
 });
 

@@ -128,10 +128,11 @@ describe("the function bundle", () => {
     expect(bundle.bytes).toBeGreaterThan(0);
   });
 
-  it("registers the timer and the HTTP function with the bindings the host needs", async () => {
+  it("registers the timer and the HTTP functions with the bindings the host needs", async () => {
     const { registrations } = await drive([]);
     const byName = Object.fromEntries(registrations.map((r) => [r.name, Object.values(r.bindings)]));
-    expect(Object.keys(byName).sort()).toEqual(["retryFailedBackups", "sweep"]);
+    expect(Object.keys(byName).sort()).toEqual(["doctor", "retryFailedBackups", "sweep"]);
+    expect(byName.doctor).toEqual(expect.arrayContaining([expect.objectContaining({ type: "httpTrigger", direction: "in", authLevel: "function", methods: ["GET"], route: "doctor" })]));
     expect(byName.retryFailedBackups).toEqual([expect.objectContaining({ type: "timerTrigger", direction: "in", schedule: "%RETRY_SCHEDULE%", runOnStartup: false })]);
     expect(byName.sweep).toEqual(
       expect.arrayContaining([
