@@ -53,6 +53,14 @@ describe("doctor against the local ARM", () => {
     ]);
   });
 
+  it("what it names is what a run then meets: ARM refuses the denied trigger with AuthorizationFailed", async () => {
+    await seed();
+    h.emulator.fault({ subscriptionId: SUBS.a, respond: { denyActions: [RS_TRIGGER] } });
+    const { report } = await h.run();
+    expect(report.totals).toMatchObject({ triggered: 1, failed: 1 });
+    expect(report.actions.find((a) => a.subscriptionId === SUBS.a)?.error).toMatchObject({ code: "AuthorizationFailed", message: expect.stringContaining(RS_TRIGGER) });
+  });
+
   it("names the rule Resource Graph refuses, with Resource Graph's message", async () => {
     await seed();
     await h.rule("broken", "RecoveryServicesResources\n| where nosuchfunction(type)\n| project id");
