@@ -1,7 +1,7 @@
 import { type ActionReport, type Outcome, type Report } from "../core/index.ts";
 
 const COUNT_COLUMNS: [Outcome, string][] = [
-  ["triggered", "triggered"], ["dryRun", "dry-run"], ["alreadyInProgress", "in-progress"], ["postponed", "postponed"], ["deferred", "deferred"], ["failed", "failed"], ["exhausted", "exhausted"],
+  ["triggered", "triggered"], ["dryRun", "dry-run"], ["alreadyInProgress", "in-progress"], ["postponed", "postponed"], ["deferred", "deferred"], ["failed", "failed"], ["exhausted", "exhausted"], ["cancelled", "cancelled"],
 ];
 
 function pad(text: string, width: number): string {
