@@ -1,4 +1,5 @@
 // The shared vocabulary at the bottom of the house: every step imports it, it imports none of them.
+export { closest } from "./closest.ts";
 export { codeOfStatus, tidyMessage, toArmError } from "./arm-error.ts";
 export { messageOf, OperationFailedError, QueryFileError, RetryBackupsError, SettingsError } from "./errors.ts";
 export { parseItemId, type DataProtectionInstanceRef, type ItemRef, type RecoveryServicesItemRef } from "./ids.ts";
