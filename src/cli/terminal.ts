@@ -27,8 +27,8 @@ export function processIo(): CliIo {
         const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
         process.stderr.write(question);
         const done = (answer: string) => {
-          rl.close();
           resolve(answer);
+          rl.close();
         };
         rl.once("line", done);
         rl.once("close", () => resolve(""));
