@@ -5,12 +5,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(`retry-failed-backups needs Node 22.18 or newer (this is ${process.version}). Run it through npm (npx retry-failed-backups ..., npm start) so the Node 22 that npm ci installed is used.\n`);
   process.exit(2);
 }
-const io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  env: process.env,
-  isTTY: process.stderr.isTTY === true,
-};
+const { main, processIo } = await import("../src/cli/index.ts");
+const io = processIo();
 const [command, ...rest] = process.argv.slice(2);
 // The demo joins the product and its test emulator, so it lives outside src/.
 if (command === "demo") {
@@ -22,6 +18,5 @@ if (command === "demo") {
   });
   process.exitCode = demo === undefined ? 2 : await demo.runDemo(rest, io);
 } else {
-  const { main } = await import("../src/cli/index.ts");
   process.exitCode = await main(process.argv.slice(2), io);
 }

@@ -1,5 +1,5 @@
 /**
- * node emulator/cli.ts [--minutes N]
+ * npm run emulator -- [--minutes N]
  * Starts the local ARM seeded with the demo estate and the shipped queries, prints the environment to point
  * the app at it, and stops after N minutes (default 10) or on Ctrl-C.
  */
@@ -14,7 +14,7 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { minutes: { type: "string", default: "10" }, help: { type: "boolean", short: "h" } } });
   if (values.help === true) {
-    console.log("usage: node emulator/cli.ts [--minutes N]");
+    console.log("usage: npm run emulator -- [--minutes N]");
     return 0;
   }
   const minutes = Number(values.minutes);

@@ -7,7 +7,7 @@ import { build, type Metafile } from "esbuild";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Inputs the function app must not carry: 31 MB of Kusto parser, test-only code, and the CLI with pino-pretty. */
+/** Inputs the function app must not carry: 31 MB of Kusto parser, test-only code, and the CLI. */
 export const FORBIDDEN_INPUTS: { pattern: RegExp; why: string }[] = [
   { pattern: /node_modules\/@kusto\//, why: "the Kusto checker is for the CLI and CI (check-queries), not the function app" },
   { pattern: /^emulator\//, why: "the emulator is for tests, benchmarks and the demo" },
@@ -15,7 +15,6 @@ export const FORBIDDEN_INPUTS: { pattern: RegExp; why: string }[] = [
   { pattern: /node_modules\/selfsigned\//, why: "selfsigned makes the emulator's certificate; it is a development dependency" },
   { pattern: /^src\/cli\//, why: "the CLI is not part of the function app" },
   { pattern: /^src\/queries\/check\.ts$/, why: "the Kusto checker is for the CLI and CI" },
-  { pattern: /node_modules\/pino-pretty\//, why: "pretty logs are the CLI's; the function logs JSON to the invocation" },
 ];
 
 // The bundle is ESM; CommonJS dependencies inside it still call require() and read __dirname.

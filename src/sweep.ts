@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { createQuotaGate, runQuery, type ArgScope, type QueryResult } from "./arg/index.ts";
 import { createResourceGraphClient, type ArmConnection } from "./azure/index.ts";
 import { executeActions } from "./backup/index.ts";
-import { SettingsError, type QueryReport, type Report, type RunOverrides, type Trigger } from "./core/index.ts";
+import { SettingsError, type Caps, type QueryReport, type Report, type ReportScope, type RunOverrides, type Trigger } from "./core/index.ts";
 import type { Logger } from "./log.ts";
-import { planActions } from "./plan/index.ts";
+import { planActions, type Plan } from "./plan/index.ts";
 import { loadQueries, textToSend } from "./queries/index.ts";
 import { accountingHolds, buildReport } from "./report/index.ts";
 import type { Settings } from "./settings.ts";
@@ -19,10 +19,37 @@ export interface SweepOptions {
   overrides?: RunOverrides;
   /** Given by a caller that must name the run before it starts (the function app's lock); a new one otherwise. */
   runId?: string;
+  /** Aborted (Ctrl-C): no new trigger is admitted; writes in flight finish; the rest is reported `cancelled`. */
+  signal?: AbortSignal;
+  /** Hears each page read and each trigger settled (the command line's progress line). */
+  progress?: SweepProgress;
+}
+
+export interface SweepProgress {
+  page: (rule: string, page: number) => void;
+  settled: (done: number, total: number) => void;
+}
+
+/** A run read and planned, nothing written yet: what the command line shows before it asks. */
+export interface PreparedSweep {
+  options: SweepOptions;
+  runId: string;
+  startedAt: Date;
+  dryRun: boolean;
+  scope: ReportScope;
+  caps: Caps;
+  queries: QueryReport[];
+  plan: Plan;
+  logger: Logger;
 }
 
 /** The one flow: queries -> Resource Graph -> plan -> on-demand backups -> report. */
 export async function sweep(options: SweepOptions): Promise<Report> {
+  return executeSweep(await prepareSweep(options));
+}
+
+/** Queries -> Resource Graph -> plan: every read, no write. */
+export async function prepareSweep(options: SweepOptions): Promise<PreparedSweep> {
   const { settings, arm } = options;
   const overrides = options.overrides ?? {};
   const runId = options.runId ?? randomUUID();
@@ -51,27 +78,48 @@ export async function sweep(options: SweepOptions): Promise<Report> {
         queryReports.push({ name: query.name, rows: 0, pages: 0, error: sendable.error });
         continue;
       }
-      results.push(await runQuery({ client, query: { name: query.name, text: sendable.text }, scope, quota, logger }));
+      const onPage = options.progress === undefined ? undefined : (page: number) => options.progress?.page(query.name, page);
+      results.push(await runQuery({ client, query: { name: query.name, text: sendable.text }, scope, quota, logger, onPage }));
     }
   }
 
   // Resource Graph scopes the jobs, not the columns a query projects: act only inside the subscriptions allowed.
   const allowed = filter ?? (settings.subscriptions.length > 0 ? settings.subscriptions : undefined);
+  const caps: Caps = { maxBackups: overrides.maxBackups ?? settings.maxPerRun, maxPerSubscription: settings.maxPerSubscription, concurrency: settings.concurrency };
   const plan = planActions(
     results.map((r) => ({ rule: r.name, data: r.data })),
-    { maxPerRun: overrides.maxBackups ?? settings.maxPerRun, maxPerSubscription: settings.maxPerSubscription, subscriptions: allowed },
+    { maxPerRun: caps.maxBackups, maxPerSubscription: caps.maxPerSubscription, subscriptions: allowed },
   );
   for (const invalid of plan.invalid) logger.warn({ event: "row.invalid", ...invalid }, `invalid row from ${invalid.query}: ${invalid.reason}`);
+  return {
+    options,
+    runId,
+    startedAt,
+    dryRun,
+    scope: "tenant" in scope ? "all visible" : scope,
+    caps,
+    queries: [...queryReports, ...results.map(({ name, data, pages, error }) => ({ name, rows: data.length, pages, error }))],
+    plan,
+    logger,
+  };
+}
 
-  const actions = await executeActions(plan.actions, { arm, concurrency: settings.concurrency, expiryDays: settings.expiryDays, dryRun, logger });
+/** Plan -> on-demand backups -> report. */
+export async function executeSweep(prepared: PreparedSweep): Promise<Report> {
+  const { options, logger, plan, dryRun, startedAt } = prepared;
+  const { settings, arm } = options;
+  const actions = await executeActions(plan.actions, { arm, concurrency: settings.concurrency, expiryDays: settings.expiryDays, dryRun, logger, signal: options.signal, onSettled: options.progress?.settled });
 
   const report = buildReport({
-    runId,
+    runId: prepared.runId,
+    scope: prepared.scope,
+    rules: options.overrides?.rules,
+    caps: prepared.caps,
     trigger: options.trigger,
     dryRun,
     startedAt,
     finishedAt: new Date(),
-    queries: [...queryReports, ...results.map(({ name, data, pages, error }) => ({ name, rows: data.length, pages, error }))],
+    queries: prepared.queries,
     actions,
     invalid: plan.invalid,
   });

@@ -117,7 +117,7 @@ resource heartbeat 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
 // all that time and resolves when the item stops being exhausted.
 var exhaustedQuery = '''
 appEvents
-| where event in ('retry.triggered', 'retry.dryRun', 'retry.alreadyInProgress', 'retry.postponed', 'retry.deferred', 'retry.failed', 'retry.exhausted')
+| where event in ('retry.triggered', 'retry.dryRun', 'retry.alreadyInProgress', 'retry.postponed', 'retry.deferred', 'retry.failed', 'retry.exhausted', 'retry.cancelled')
 | extend itemId = tolower(tostring(payload.itemId)), subscriptionId = tolower(tostring(payload.subscriptionId)), workload = tostring(payload.workload), reason = tostring(payload.reason)
 | summarize arg_max(TimeGenerated, event, subscriptionId, workload, reason) by itemId
 | where event == 'retry.exhausted'

@@ -22,14 +22,14 @@ appEvents
 var outcomesQuery = '''
 appEvents
 | where event == 'sweep.completed'
-| summarize triggered = sum(toint(payload.totals.triggered)), dryRun = sum(toint(payload.totals.dryRun)), alreadyInProgress = sum(toint(payload.totals.alreadyInProgress)), postponed = sum(toint(payload.totals.postponed)), deferred = sum(toint(payload.totals.deferred)), failed = sum(toint(payload.totals.failed)), exhausted = sum(toint(payload.totals.exhausted)), invalidRows = sum(toint(payload.totals.invalid)) by bin(TimeGenerated, 1h)
+| summarize triggered = sum(toint(payload.totals.triggered)), dryRun = sum(toint(payload.totals.dryRun)), alreadyInProgress = sum(toint(payload.totals.alreadyInProgress)), postponed = sum(toint(payload.totals.postponed)), deferred = sum(toint(payload.totals.deferred)), failed = sum(toint(payload.totals.failed)), exhausted = sum(toint(payload.totals.exhausted)), cancelled = sum(toint(payload.totals.cancelled)), invalidRows = sum(toint(payload.totals.invalid)) by bin(TimeGenerated, 1h)
 '''
 
 var subscriptionsQuery = '''
 appEvents
-| where event in ('retry.triggered', 'retry.dryRun', 'retry.alreadyInProgress', 'retry.postponed', 'retry.deferred', 'retry.failed', 'retry.exhausted')
+| where event in ('retry.triggered', 'retry.dryRun', 'retry.alreadyInProgress', 'retry.postponed', 'retry.deferred', 'retry.failed', 'retry.exhausted', 'retry.cancelled')
 | extend subscriptionId = tolower(tostring(payload.subscriptionId)), itemId = tolower(tostring(payload.itemId))
-| summarize triggered = countif(event == 'retry.triggered'), dryRun = countif(event == 'retry.dryRun'), alreadyInProgress = countif(event == 'retry.alreadyInProgress'), postponed = countif(event == 'retry.postponed'), deferred = countif(event == 'retry.deferred'), failed = countif(event == 'retry.failed'), exhausted = countif(event == 'retry.exhausted'), items = dcount(itemId), lastAction = max(TimeGenerated) by subscriptionId
+| summarize triggered = countif(event == 'retry.triggered'), dryRun = countif(event == 'retry.dryRun'), alreadyInProgress = countif(event == 'retry.alreadyInProgress'), postponed = countif(event == 'retry.postponed'), deferred = countif(event == 'retry.deferred'), failed = countif(event == 'retry.failed'), exhausted = countif(event == 'retry.exhausted'), cancelled = countif(event == 'retry.cancelled'), items = dcount(itemId), lastAction = max(TimeGenerated) by subscriptionId
 | order by failed desc, exhausted desc, subscriptionId asc
 '''
 
@@ -38,7 +38,7 @@ appEvents
 // error is in the vault and in the run's report.
 var exhaustedQuery = format('''
 let actions = appEvents
-    | where event in ('retry.triggered', 'retry.dryRun', 'retry.alreadyInProgress', 'retry.postponed', 'retry.deferred', 'retry.failed', 'retry.exhausted')
+    | where event in ('retry.triggered', 'retry.dryRun', 'retry.alreadyInProgress', 'retry.postponed', 'retry.deferred', 'retry.failed', 'retry.exhausted', 'retry.cancelled')
     | extend itemId = tolower(tostring(payload.itemId)), subscriptionId = tolower(tostring(payload.subscriptionId)), workload = tostring(payload.workload), reason = tostring(payload.reason), errorCode = tostring(payload.error.code), errorMessage = tostring(payload.error.message);
 actions
 | summarize arg_max(TimeGenerated, event, subscriptionId, workload, reason) by itemId

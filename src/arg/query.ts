@@ -17,6 +17,8 @@ export interface RunQueryOptions {
   scope: ArgScope;
   quota: QuotaGate;
   logger: Logger;
+  /** Hears each page as it is read (1, 2, ...). */
+  onPage?: (page: number) => void;
 }
 
 /** Bound on pages per batch, so a misbehaving service cannot keep a run going forever. */
@@ -78,6 +80,7 @@ async function readBatch(options: RunQueryOptions, scope: { subscriptions?: stri
     );
     pages += 1;
     read.pages += 1;
+    options.onPage?.(read.pages);
     const data = toObjects(response.data);
     for (const row of data) rows.push(row);
     options.logger.debug({ event: "query.page", query: options.query.name, page: pages, rows: data.length, totalRecords: response.totalRecords }, "page read");

@@ -113,6 +113,8 @@ export interface FollowOptions<T> {
   bounds: OperationBounds;
   /** The Retry-After of the response that accepted the operation. */
   firstDelayMs: number | undefined;
+  /** Aborted: stop following (the backup was accepted; its job goes on in the vault). */
+  signal?: AbortSignal;
   /** One status request; a thrown error ends the follow and reaches the caller. */
   poll: () => Promise<PollStep<T>>;
 }
@@ -130,7 +132,13 @@ export async function followOperation<T>(options: FollowOptions<T>): Promise<Fol
         reason: `the backup was accepted, but its operation was still running after ${polls} polls (${Math.round(elapsed / 1000)} s); find the job in the vault's backup jobs`,
       };
     }
-    await sleep(Math.min(delay ?? DEFAULT_POLL_INTERVAL_MS, bounds.maxPollIntervalMs, bounds.timeoutMs - elapsed));
+    const stopped = { done: false as const, reason: "the backup was accepted; following its operation stopped when the run was cancelled; find the job in the vault's backup jobs" };
+    if (options.signal?.aborted === true) return stopped;
+    try {
+      await sleep(Math.min(delay ?? DEFAULT_POLL_INTERVAL_MS, bounds.maxPollIntervalMs, bounds.timeoutMs - elapsed), undefined, { signal: options.signal });
+    } catch {
+      return stopped;
+    }
     const step = await options.poll();
     if (step.done) return step;
     delay = step.retryAfterMs;

@@ -11,6 +11,8 @@ export interface BackupContext {
   now: () => Date;
   expiryDays: number;
   logger: Logger;
+  /** Aborted (Ctrl-C): a write not yet sent is not sent, and following an operation stops. */
+  signal?: AbortSignal;
   /** ARM writes in flight (RETRY_CONCURRENCY); each client paces its writes to the subscription's ARM write bucket. */
   write: Limiter;
   /** Reads and operation polls in flight, bounded apart from the writes. */

@@ -9,6 +9,7 @@ import { createLimiter, createSemaphore, roundRobin } from "./concurrency.ts";
 import type { BackupContext, PathResult } from "./context.ts";
 import { triggerDataProtection } from "./data-protection.ts";
 import { triggerRecoveryServices } from "./recovery-services.ts";
+import { NOT_SENT } from "./trigger.ts";
 
 export interface ExecuteOptions {
   arm: ArmConnection;
@@ -20,6 +21,10 @@ export interface ExecuteOptions {
   dryRun: boolean;
   /** One event per action; bound to the run already (its lines carry runId). */
   logger: Logger;
+  /** Aborted (Ctrl-C): no new action is admitted, writes in flight finish, the rest is reported `cancelled`. */
+  signal?: AbortSignal;
+  /** Hears each trigger action settle: how many of the triggers are done. */
+  onSettled?: (done: number, total: number) => void;
 }
 
 /** Reads and operation polls in flight, per write slot: following operations never holds a write slot. */
@@ -48,14 +53,22 @@ export async function executeActions(actions: PlannedAction[], options: ExecuteO
   // (seconds to minutes each) never holds up the next writes.
   const admit = createSemaphore(Math.max(1, Math.floor(options.concurrency)) * ADMITTED_PER_WRITE);
   const running = new Set<Promise<void>>();
+  let settled = 0;
   for (const { action, index } of work) {
-    const release = await admit();
+    const release = options.signal?.aborted === true ? undefined : await admit();
+    if (release === undefined || options.signal?.aborted === true) {
+      release?.();
+      results.set(index, notSent({ ...action, reason: NOT_SENT }, options, "cancelled"));
+      continue;
+    }
     const admitted: BackupContext = { ...ctx, write: (task) => ctx.write(task).finally(release) };
     const run: Promise<void> = runAction(action, admitted, options)
       .then((report) => void results.set(index, report))
       .finally(() => {
         release();
         running.delete(run);
+        settled += 1;
+        options.onSettled?.(settled, work.length);
       });
     running.add(run);
   }
@@ -73,6 +86,7 @@ function createContext(options: ExecuteOptions): BackupContext {
   return {
     arm: options.arm,
     dryRun: options.dryRun,
+    signal: options.signal,
     now: () => new Date(),
     expiryDays: options.expiryDays,
     logger: options.logger,
@@ -106,8 +120,8 @@ async function runAction(action: PlannedAction, ctx: BackupContext, options: Exe
   return report;
 }
 
-function notSent(action: PlannedAction, options: ExecuteOptions): ActionReport {
-  const outcome = action.disposition === "trigger" ? "deferred" : action.disposition;
+function notSent(action: PlannedAction, options: ExecuteOptions, cancelled?: "cancelled"): ActionReport {
+  const outcome = cancelled ?? (action.disposition === "trigger" ? "deferred" : action.disposition);
   const report = toReport(action, { outcome, workload: action.workload ?? "Other", reason: action.reason, waitReason: action.waitReason, retryAfter: action.retryAfter }, 0);
   logAction(report, options);
   return report;

@@ -4,6 +4,9 @@ import { OperationFailedError } from "../core/index.ts";
 import { classifyError } from "./classify.ts";
 import type { BackupContext, PathResult } from "./context.ts";
 
+/** The reason of an action the run did not send because it was cancelled. */
+export const NOT_SENT = "not sent: the run was cancelled (Ctrl-C) before this backup was triggered; the next run picks it up";
+
 export interface TriggerPlan {
   itemId: string;
   /** What is reported when the trigger goes as planned: workload, expiry, rule, ... */
@@ -26,10 +29,12 @@ export async function triggerAndFollow(plan: TriggerPlan, ctx: BackupContext): P
     first ??= answer;
     lastRetryAfterMs = retryAfterMs({ get: (name) => answer.headers[name] });
   };
-  let poller: PollerLike<OperationState<OperationJob>, OperationJob>;
+  let poller: PollerLike<OperationState<OperationJob>, OperationJob> | undefined;
   try {
     // Wrapped in an object: a poller is a thenable, and returning it bare would await the whole operation.
     ({ poller } = await ctx.write(async () => {
+      // Checked in the write slot: an action that waited for one while the run was cancelled sends nothing.
+      if (ctx.signal?.aborted === true) return { poller: undefined };
       const started = plan.start(seen);
       await started.submitted();
       return { poller: started };
@@ -37,6 +42,7 @@ export async function triggerAndFollow(plan: TriggerPlan, ctx: BackupContext): P
   } catch (error) {
     return { ...sent, ...classifyError(error, ctx.arm.retry, ctx.now()) };
   }
+  if (poller === undefined) return { ...sent, outcome: "cancelled", reason: NOT_SENT };
   const operationUrl = first?.headers["azure-asyncoperation"] ?? first?.headers.location;
   ctx.logger.debug({ event: "backup.http", step: "trigger", itemId: plan.itemId, status: first?.status, operation: operationUrl !== undefined });
   if (!poller.isDone && operationUrl !== undefined && !onArmHost(operationUrl, ctx.arm.endpoint)) {
@@ -47,6 +53,7 @@ export async function triggerAndFollow(plan: TriggerPlan, ctx: BackupContext): P
     if (poller.isDone) return withJob(sent, poller.result, first?.status === 202 && operationUrl === undefined ? "ARM accepted the backup (202) but sent neither Azure-AsyncOperation nor Location; find the job in the vault's backup jobs" : undefined, byLocation);
     const followed = await followOperation({
       bounds: ctx.arm.operation,
+      signal: ctx.signal,
       firstDelayMs: lastRetryAfterMs,
       poll: () =>
         ctx.read(async () => {

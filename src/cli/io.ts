@@ -1,56 +1,45 @@
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { stat } from "node:fs/promises";
-import { PinoPretty } from "pino-pretty";
-import type { DestinationStream } from "pino";
-import { messageOf, SettingsError, type Report } from "../core/index.ts";
+import { SettingsError, type Report } from "../core/index.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { exitCodeOf, renderReport } from "../report/index.ts";
 import type { Settings } from "../settings.ts";
+import { logDestination, statusLine, type StatusLine } from "./terminal.ts";
 
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
+  /** stderr is a terminal: progress, one-line logs, colours. */
   isTTY: boolean;
+  /** stdin is a terminal: a sweep asks before it writes. */
+  stdinTTY?: boolean;
+  /** Asks on stderr and reads one line of stdin. */
+  ask?: (question: string) => Promise<string>;
+  /** The first Ctrl-C. */
+  signal?: AbortSignal;
 }
 
-/** Bad usage: printed with the usage, exit 2. */
+/** Bad usage: printed with a pointer to --help, exit 2. */
 export class UsageError extends Error {}
+
+/** A problem found before any write (no credential, an unreachable endpoint, an unknown rule): one line, exit 2. */
+export class CliStop extends Error {}
 
 /** One command: its usage line and what it does with the rest of the arguments. */
 export interface Command {
   usage: string;
+  /** What it does, for `help COMMAND`. */
+  summary?: string;
+  /** Command lines shown by `COMMAND --help`. */
+  examples?: string[];
   /** `usage` is the whole tool's usage, printed for --help. */
   run: (args: string[], io: CliIo, usage: string) => Promise<number>;
 }
 
-export const HELP = { help: { type: "boolean", short: "h" } } as const;
-
-export function parse<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true });
-  } catch (error) {
-    throw new UsageError(messageOf(error));
-  }
-}
-
-export function parseWithPositionals<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(messageOf(error));
-  }
-}
-
-function logDestination(io: CliIo, pretty: boolean): DestinationStream {
-  if (pretty) return PinoPretty({ destination: 2, colorize: true, sync: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" });
-  return { write: (line: string) => io.stderr(line) };
-}
-
 /** LOG_LEVEL wins; otherwise the table already lists every action, so text mode logs warnings only. */
-export function cliLogger(settings: Settings, io: CliIo, json: boolean): Logger {
+export function cliLogger(settings: Settings, io: CliIo, json: boolean, status: StatusLine = statusLine(io, false), color = false): Logger {
   const explicit = io.env.LOG_LEVEL !== undefined && io.env.LOG_LEVEL.trim() !== "";
-  return createLogger({ level: explicit ? settings.logLevel : json ? "info" : "warn", destination: logDestination(io, io.isTTY) });
+  return createLogger({ level: explicit ? settings.logLevel : json ? "info" : "warn", destination: logDestination(io, status, color) });
 }
 
 export function positiveInt(name: string, value: string | undefined): number | undefined {
@@ -68,7 +57,7 @@ export async function requireFolder(flag: string | undefined, setting: string): 
   throw new SettingsError([`RETRY_QUERIES_DIR=${JSON.stringify(setting)} is not a folder; set it to the folder holding your .kql files.`]);
 }
 
-export function printReport(report: Report, io: CliIo, json: boolean): number {
-  io.stdout(json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report) + "\n");
+export function printReport(report: Report, io: CliIo, json: boolean, color = false): number {
+  io.stdout(json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report, { color }) + "\n");
   return exitCodeOf(report);
 }

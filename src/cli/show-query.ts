@@ -1,17 +1,16 @@
 import path from "node:path";
 import { lineColumn, loadQueries, prepareQuery } from "../queries/index.ts";
 import { queriesDirOf } from "../settings.ts";
-import { HELP, parseWithPositionals, UsageError, type Command } from "./io.ts";
+import { parseFlags } from "./args.ts";
+import { UsageError, type Command } from "./io.ts";
 
 /** `show-query NAME`: exactly the text the sweep sends for that rule, to paste into Resource Graph Explorer. */
 export const showQueryCommand: Command = {
   usage: "retry-failed-backups show-query NAME [--queries-dir DIR]",
-  async run(args, io, usage) {
-    const { values, positionals } = parseWithPositionals(args, { ...HELP, "queries-dir": { type: "string" } });
-    if (values.help) {
-      io.stdout(usage + "\n");
-      return 0;
-    }
+  summary: "Prints exactly the text the sweep sends for a rule, to paste into Resource Graph Explorer.",
+  examples: ["retry-failed-backups show-query recovery-services", "retry-failed-backups show-query backup-vault --queries-dir ./my-rules"],
+  async run(args, io) {
+    const { values, positionals } = parseFlags(args, { "queries-dir": { type: "string" } }, true);
     const [name, ...extra] = positionals;
     if (name === undefined || extra.length > 0) throw new UsageError("show-query takes one rule name, e.g. show-query recovery-services");
     const loaded = await loadQueries({ dir: values["queries-dir"] ?? queriesDirOf(io.env), names: [name] });

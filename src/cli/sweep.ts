@@ -1,39 +1,79 @@
 import { connectArm, createCredential } from "../azure/index.ts";
 import { loadSettings } from "../settings.ts";
-import { sweep } from "../sweep.ts";
-import { cliLogger, HELP, parse, positiveInt, printReport, requireFolder, UsageError, type Command } from "./io.ts";
+import { executeSweep, prepareSweep } from "../sweep.ts";
+import { isJson, listOf, parseFlags } from "./args.ts";
+import { cliLogger, positiveInt, printReport, requireFolder, UsageError, type Command } from "./io.ts";
+import { renderPlan, triggersOf } from "./plan-view.ts";
+import { checkRules, fetchToken, reachEndpoint } from "./preflight.ts";
+import { progressOf, statusLine, useColor } from "./terminal.ts";
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const sweepCommand: Command = {
-  usage: "retry-failed-backups sweep [--dry-run] [--query NAME]... [--subscription ID]... [--max-retries N] [--queries-dir DIR] [--json]",
-  async run(args, io, usage) {
-    const { values } = parse(args, {
-      ...HELP,
+  usage: "retry-failed-backups sweep [--dry-run] [--rule NAME[,NAME]]... [--subscription ID[,ID]]... [--max-retries N] [--queries-dir DIR] [--yes] [-o table|json] [--no-color]",
+  summary: "Runs the rules, shows the plan, asks (on a terminal), then fires one on-demand backup per failed item.",
+  examples: [
+    "retry-failed-backups sweep --dry-run                      # what would be retried; nothing is written",
+    "retry-failed-backups sweep --rule recovery-services -o json > report.json",
+    "retry-failed-backups sweep --subscription <id>,<id> --max-retries 5 --yes",
+  ],
+  async run(args, io) {
+    const { values } = parseFlags(args, {
       "dry-run": { type: "boolean" },
+      rule: { type: "string", multiple: true },
       query: { type: "string", multiple: true },
       subscription: { type: "string", multiple: true },
       "max-retries": { type: "string" },
       "queries-dir": { type: "string" },
+      yes: { type: "boolean", short: "y" },
+      output: { type: "string", short: "o" },
       json: { type: "boolean" },
+      "no-color": { type: "boolean" },
     });
-    if (values.help) {
-      io.stdout(usage + "\n");
-      return 0;
-    }
     const settings = loadSettings(io.env);
-    const json = values.json === true;
-    const subscriptions = values.subscription ?? [];
-    const bad = subscriptions.filter((s) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s));
+    const json = isJson(values.output, values.json);
+    if (values.query !== undefined) io.stderr("retry-failed-backups: --query is now --rule (it names a rule file, not a JMESPath query); use --rule\n");
+    const rules = listOf([...(values.rule ?? []), ...(values.query ?? [])]);
+    const subscriptions = listOf(values.subscription);
+    const bad = (subscriptions ?? []).filter((s) => !GUID.test(s));
     if (bad.length > 0) throw new UsageError(`--subscription must be a subscription id (GUID), got ${bad.map((b) => `"${b}"`).join(", ")}`);
     const maxBackups = positiveInt("max-retries", values["max-retries"]);
+    const queriesDir = values["queries-dir"] ?? settings.queriesDir;
     await requireFolder(values["queries-dir"], settings.queriesDir);
+    await checkRules(queriesDir, rules);
+
+    const color = useColor(io, values["no-color"] === true);
+    const status = statusLine(io, io.isTTY && !json);
+    const logger = cliLogger(settings, io, json, status, color);
     const arm = connectArm({ credential: createCredential({ kind: "default", clientId: settings.clientId }), endpoint: settings.armEndpoint });
-    const report = await sweep({
+    await fetchToken(arm);
+    await reachEndpoint(settings.armEndpoint);
+
+    const cancelled = () => io.signal?.aborted === true;
+    const progress = io.isTTY && !json ? progressOf(status) : undefined;
+    const dryRun = values["dry-run"] === true;
+    const prepared = await prepareSweep({
       trigger: "cli",
-      settings: { ...settings, queriesDir: values["queries-dir"] ?? settings.queriesDir },
+      settings: { ...settings, queriesDir },
       arm,
-      logger: cliLogger(settings, io, json),
-      overrides: { dryRun: values["dry-run"] === true ? true : undefined, rules: values.query, subscriptions: subscriptions.length === 0 ? undefined : subscriptions, maxBackups },
+      logger,
+      overrides: { dryRun: dryRun ? true : undefined, rules, subscriptions, maxBackups },
+      signal: io.signal,
+      progress,
     });
-    return printReport(report, io, json);
+    if (!prepared.dryRun && triggersOf(prepared) > 0 && io.stdinTTY === true && values.yes !== true && io.ask !== undefined && !cancelled()) {
+      progress?.stop();
+      io.stderr(renderPlan(prepared));
+      const answer = await io.ask(`Proceed and trigger ${triggersOf(prepared)} backup(s)? [y/N] `);
+      if (cancelled()) return 130;
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        io.stderr("Nothing was sent.\n");
+        return 0;
+      }
+    }
+    const report = await executeSweep(prepared);
+    progress?.stop();
+    const code = printReport(report, io, json, color);
+    return cancelled() ? 130 : code;
   },
 };

@@ -1,4 +1,5 @@
 // The shared vocabulary at the bottom of the house: every step imports it, it imports none of them.
+export { closest } from "./closest.ts";
 export { codeOfStatus, tidyMessage, toArmError } from "./arm-error.ts";
 export { messageOf, OperationFailedError, QueryFileError, RetryBackupsError, SettingsError } from "./errors.ts";
 export { parseItemId, type DataProtectionInstanceRef, type ItemRef, type RecoveryServicesItemRef } from "./ids.ts";
@@ -8,10 +9,12 @@ export {
   ReportSchema,
   type ActionReport,
   type ArmError,
+  type Caps,
   type InvalidRow,
   type Outcome,
   type QueryReport,
   type Report,
+  type ReportScope,
   type SourceRow,
   type SubscriptionReport,
   type Totals,

@@ -5,7 +5,7 @@ import { WorkloadSchema } from "./workloads.ts";
 
 /** The report of a run: one object, every row accounted for (DESIGN.md's accounting rule). */
 
-const OutcomeSchema = z.enum(["triggered", "dryRun", "alreadyInProgress", "postponed", "deferred", "failed", "exhausted"]);
+const OutcomeSchema = z.enum(["triggered", "dryRun", "alreadyInProgress", "postponed", "deferred", "failed", "exhausted", "cancelled"]);
 export type Outcome = z.infer<typeof OutcomeSchema>;
 export const OUTCOMES = OutcomeSchema.options;
 
@@ -89,8 +89,16 @@ export type SubscriptionReport = z.infer<typeof SubscriptionReportSchema>;
 const InvalidRowSchema = z.object({ query: z.string(), id: z.string().optional(), reason: z.string() });
 export type InvalidRow = z.infer<typeof InvalidRowSchema>;
 
+/** What a run ran under: its scope, its rules and its caps, so a report says how far it could reach. */
+const CapsSchema = z.object({ maxBackups: z.number().int(), maxPerSubscription: z.number().int(), concurrency: z.number().int() });
+
 export const ReportSchema = z.object({
   runId: z.string(),
+  /** The subscription ids, the management groups, or "all visible" (every subscription the identity can read). */
+  scope: z.union([z.object({ subscriptions: z.array(z.string()) }), z.object({ managementGroups: z.array(z.string()) }), z.literal("all visible")]),
+  /** The rules the run was asked for; undefined: every rule in the folder. */
+  rules: z.array(z.string()).optional(),
+  caps: CapsSchema,
   trigger: TriggerSchema,
   dryRun: z.boolean(),
   startedAt: z.string(),
@@ -102,4 +110,6 @@ export const ReportSchema = z.object({
   invalid: z.array(InvalidRowSchema),
 });
 export type Report = z.infer<typeof ReportSchema>;
+export type ReportScope = Report["scope"];
+export type Caps = z.infer<typeof CapsSchema>;
 

@@ -1,1 +1,1 @@
-export { planActions, type PlannedAction } from "./plan.ts";
+export { planActions, type Plan, type PlannedAction } from "./plan.ts";

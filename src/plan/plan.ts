@@ -36,7 +36,7 @@ interface PlanOptions {
   subscriptions?: readonly string[];
 }
 
-interface Plan {
+export interface Plan {
   /** Grouped by subscription (subscriptions in id order), oldest failure first within each. */
   actions: PlannedAction[];
   invalid: InvalidRow[];

@@ -1,7 +1,6 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { QueryFileError } from "../core/index.ts";
-import { closest } from "./tunables.ts";
+import { closest, QueryFileError } from "../core/index.ts";
 
 export interface QueryFile {
   /** File name without `.kql`: the name used by `--query`, the HTTP body and the report. */

@@ -1,4 +1,4 @@
-import { OUTCOMES, type ActionReport, type InvalidRow, type Outcome, type QueryReport, type Report, type SubscriptionReport, type Totals, type Trigger } from "../core/index.ts";
+import { OUTCOMES, type ActionReport, type Caps, type InvalidRow, type Outcome, type QueryReport, type Report, type ReportScope, type SubscriptionReport, type Totals, type Trigger } from "../core/index.ts";
 
 function zeroCounts(): Record<Outcome, number> {
   return Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
@@ -6,6 +6,9 @@ function zeroCounts(): Record<Outcome, number> {
 
 export interface BuildReportInput {
   runId: string;
+  scope: ReportScope;
+  rules: string[] | undefined;
+  caps: Caps;
   trigger: Trigger;
   dryRun: boolean;
   startedAt: Date;
@@ -31,6 +34,9 @@ export function buildReport(input: BuildReportInput): Report {
   }
   return {
     runId: input.runId,
+    scope: input.scope,
+    rules: input.rules,
+    caps: input.caps,
     trigger: input.trigger,
     dryRun: input.dryRun,
     startedAt: input.startedAt.toISOString(),

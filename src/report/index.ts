@@ -1,2 +1,2 @@
 export { accountingHolds, buildReport, exitCodeOf } from "./build.ts";
-export { renderReport } from "./render.ts";
+export { describeCaps, describeScope, renderReport } from "./render.ts";

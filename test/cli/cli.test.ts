@@ -26,10 +26,10 @@ describe("retry-failed-backups sweep", () => {
     expect(h.emulator.requests.filter((r) => r.kind === "msi")).toHaveLength(1);
   });
 
-  it("--dry-run --query --subscription --max-retries narrow the run and write nothing", async () => {
+  it("--dry-run --rule --subscription --max-retries narrow the run and write nothing", async () => {
     await h.failedJobs("first", [failedJob(SUBS.a, items.vm(SUBS.a, "n1")), failedJob(SUBS.b, items.vm(SUBS.b, "n2")), failedJob(SUBS.b, items.vm(SUBS.b, "n3"))]);
     await h.failedJobs("second", [failedJob(SUBS.b, items.vm(SUBS.b, "n4"))]);
-    const result = await runCli(["sweep", "--json", "--dry-run", "--query", "first", "--subscription", SUBS.b, "--max-retries", "1"], env);
+    const result = await runCli(["sweep", "--json", "--dry-run", "--rule", "first", "--subscription", SUBS.b, "--max-retries", "1"], env);
     expect(result.code).toBe(0);
     const report = ReportSchema.parse(JSON.parse(result.stdout));
     expect(report.queries.map((q) => q.name)).toEqual(["first"]);
@@ -53,7 +53,7 @@ describe("retry-failed-backups sweep", () => {
     [["sweep"], { AZURE_RESOURCE_MANAGER_ENDPOINT: "http://127.0.0.1:1" }, /AZURE_RESOURCE_MANAGER_ENDPOINT.*https:\/\//],
     [["sweep", "--max-retries", "0"], {}, /--max-retries must be a whole number/],
     [["sweep", "--subscription", "prod"], {}, /--subscription must be a subscription id/],
-    [["sweep", "--bogus"], {}, /Unknown option '--bogus'/],
+    [["sweep", "--bogus"], {}, /unknown option --bogus/],
     [["frobnicate"], {}, /unknown command "frobnicate"/],
     [[], {}, /no command given/],
   ])("exits 2 with a message for %j %j", async (args, extra, message) => {

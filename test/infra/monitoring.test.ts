@@ -247,7 +247,7 @@ describe("the log-event scan of src/", () => {
   it("finds the events the alerts and the workbook read, with their fields", () => {
     expect([...(scanned.events.get("sweep.completed") ?? [])]).toEqual(expect.arrayContaining(["trigger", "dryRun", "totals.failed", "totals.exhausted", "queries", "failedQueries", "durationMs", "runId", "invocationId"]));
     expect([...(scanned.events.get("retry.exhausted") ?? [])]).toEqual(expect.arrayContaining(["subscriptionId", "vaultKind", "workload", "itemId", "outcome", "reason", "error.code", "durationMs"]));
-    expect(outcomes).toEqual(["retry.alreadyInProgress", "retry.deferred", "retry.dryRun", "retry.exhausted", "retry.failed", "retry.postponed", "retry.triggered"]);
+    expect(outcomes).toEqual(["retry.alreadyInProgress", "retry.cancelled", "retry.deferred", "retry.dryRun", "retry.exhausted", "retry.failed", "retry.postponed", "retry.triggered"]);
     expect(scanned.where.get("sweep.completed")).toEqual([expect.stringMatching(/^src\/sweep\.ts:\d+$/)]);
   });
 
