@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { armError, newId } from "./http.ts";
+import { EMULATOR_TENANT } from "./jobs.ts";
 import type { Reply } from "./http.ts";
 
 export interface Principal {
@@ -23,8 +24,10 @@ export class TokenStore {
   private readonly userAssigned = new Map<string, Principal>();
 
   issue(resource: string, lifetimeSeconds: number, principal: Principal): { token: string; expiresOn: number } {
-    const expiresOn = Math.floor(Date.now() / 1000) + lifetimeSeconds;
-    const token = jwtShaped({ aud: resource, oid: principal.objectId, appid: principal.clientId, exp: expiresOn, jti: randomBytes(12).toString("base64url") });
+    const now = Math.floor(Date.now() / 1000);
+    const expiresOn = now + lifetimeSeconds;
+    // Entra access tokens carry their issuer and not-before time; Azurite's OAuth check requires both.
+    const token = jwtShaped({ aud: resource, iss: `https://sts.windows.net/${EMULATOR_TENANT}/`, nbf: now - 60, oid: principal.objectId, appid: principal.clientId, exp: expiresOn, jti: randomBytes(12).toString("base64url") });
     this.byToken.set(token, { resource, expiresOn, principal });
     this.issued.push(token);
     return { token, expiresOn };
