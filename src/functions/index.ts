@@ -1,5 +1,6 @@
 import { app } from "@azure/functions";
 import { httpHandler } from "./http.ts";
+import { runHandler, runsHandler } from "./runs.ts";
 import { timerHandler } from "./timer.ts";
 
 // The deployment entry point (package.json "main", bundled to dist/index.js). Keep it free of src/cli/ and the
@@ -18,3 +19,7 @@ app.http("sweep", {
   route: "sweep",
   handler: (request, context) => httpHandler(request, context),
 });
+
+app.http("run", { methods: ["GET"], authLevel: "function", route: "runs/{runId}", handler: (request, context) => runHandler(request, context) });
+
+app.http("runs", { methods: ["GET"], authLevel: "function", route: "runs", handler: (request, context) => runsHandler(request, context) });

@@ -12,6 +12,9 @@ export const PROBLEM_TYPES = {
   invalidSettings: "urn:retry-failed-backups:problem:invalid-settings",
   noToken: "urn:retry-failed-backups:problem:no-token",
   sweepFailed: "urn:retry-failed-backups:problem:sweep-failed",
+  runLockUnavailable: "urn:retry-failed-backups:problem:run-lock-unavailable",
+  runNotFound: "urn:retry-failed-backups:problem:run-not-found",
+  noRunStore: "urn:retry-failed-backups:problem:no-run-store",
 } as const;
 
 export interface ProblemInit {

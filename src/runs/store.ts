@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { isRestError } from "@azure/core-rest-pipeline";
-import { ContainerClient, type BlobClient } from "@azure/storage-blob";
+import { ContainerClient, type BlobClient, type BlobItem } from "@azure/storage-blob";
 import { identitySecrets, scrubber } from "../core/index.ts";
 import { RunDocumentSchema, type RunDocument, type RunSummary } from "./document.ts";
 
@@ -57,7 +57,7 @@ export function createRunStore(options: RunStoreOptions): RunStore {
       const pages = container.listBlobsFlat({ prefix: "recent/", includeMetadata: true }).byPage({ maxPageSize: pageSize, continuationToken: continuation });
       const page = (await pages.next()).value;
       if (page === undefined) return { runs: [] };
-      const runs = page.segment.blobItems.flatMap((blob) => {
+      const runs = page.segment.blobItems.flatMap((blob: BlobItem) => {
         const summary = summaryOf(blob.metadata ?? {});
         return summary === undefined ? [] : [summary];
       });
