@@ -26,8 +26,8 @@ export class TokenStore {
   issue(resource: string, lifetimeSeconds: number, principal: Principal): { token: string; expiresOn: number } {
     const now = Math.floor(Date.now() / 1000);
     const expiresOn = now + lifetimeSeconds;
-    // Entra access tokens carry their issuer and not-before time; Azurite's OAuth check requires both.
-    const token = jwtShaped({ aud: resource, iss: `https://sts.windows.net/${EMULATOR_TENANT}/`, nbf: now - 60, oid: principal.objectId, appid: principal.clientId, exp: expiresOn, jti: randomBytes(12).toString("base64url") });
+    // Entra access tokens carry their issuer, issue and not-before times; Azurite's OAuth check requires them.
+    const token = jwtShaped({ aud: resource, iss: `https://sts.windows.net/${EMULATOR_TENANT}/`, iat: now, nbf: now - 60, oid: principal.objectId, appid: principal.clientId, exp: expiresOn, jti: randomBytes(12).toString("base64url") });
     this.byToken.set(token, { resource, expiresOn, principal });
     this.issued.push(token);
     return { token, expiresOn };
