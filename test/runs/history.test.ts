@@ -100,14 +100,16 @@ describe("run history", () => {
   });
 
   it("a run that fails part-way still leaves a document saying why it stopped", async () => {
-    const { context } = invocation("retryFailedBackups");
-    await expect(timerHandler(timer, context, deps({ RETRY_QUERIES_DIR: `${h.queriesDir}-missing` }))).rejects.toThrow(/ENOENT/);
+    // The run has taken the lock and written its first document when the sweep refuses the request's scope.
+    const request = new HttpRequest({ method: "POST", url: "http://localhost/api/sweep", headers: { "content-type": "application/json" }, body: { string: JSON.stringify({ subscriptions: [SUBS.b] }) } });
+    const answer = await send(await httpHandler(request, invocation("sweep").context, deps({ RETRY_SUBSCRIPTIONS: SUBS.a })));
+    expect(answer.status).toBe(400);
     const { context: listing } = invocation("runs");
     const list = await send(await runsHandler(get("/api/runs"), listing, deps()));
     const newest = (list.json.runs as RunDocument[])[0]!;
-    expect(newest).toMatchObject({ trigger: "timer", state: "failed" });
+    expect(newest).toMatchObject({ trigger: "http", state: "failed" });
     const doc = RunDocumentSchema.parse((await readRun(newest.runId)).json);
-    expect(doc.error?.message).toMatch(/ENOENT/);
+    expect(doc.error).toMatchObject({ code: "InvalidSettings", message: expect.stringContaining("outside RETRY_SUBSCRIPTIONS") });
     expect(doc.endedAt).toBeDefined();
   });
 
