@@ -1,6 +1,7 @@
 import { messageOf, SettingsError } from "../core/index.ts";
 import { checkQueriesCommand } from "./check-queries.ts";
 import { UsageError, type CliIo, type Command } from "./io.ts";
+import { runsCommand } from "./runs.ts";
 import { showQueryCommand } from "./show-query.ts";
 import { sweepCommand } from "./sweep.ts";
 
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   sweep: sweepCommand,
   "check-queries": checkQueriesCommand,
   "show-query": showQueryCommand,
+  runs: runsCommand,
 };
 
 const USAGE = `Usage:

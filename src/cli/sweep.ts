@@ -1,6 +1,8 @@
 import { connectArm, createCredential } from "../azure/index.ts";
 import { loadSettings } from "../settings.ts";
+import { beginRun } from "../runs/index.ts";
 import { sweep } from "../sweep.ts";
+import { cliRunStore } from "./runs.ts";
 import { cliLogger, HELP, parse, positiveInt, printReport, requireFolder, UsageError, type Command } from "./io.ts";
 
 export const sweepCommand: Command = {
@@ -27,13 +29,21 @@ export const sweepCommand: Command = {
     const maxBackups = positiveInt("max-retries", values["max-retries"]);
     await requireFolder(values["queries-dir"], settings.queriesDir);
     const arm = connectArm({ credential: createCredential({ kind: "default", clientId: settings.clientId }), endpoint: settings.armEndpoint });
+    const logger = cliLogger(settings, io, json);
+    // With RETRY_RUNS_BLOB_ENDPOINT the CLI takes the function app's run lease too, and keeps its report beside theirs.
+    const run = await beginRun({ store: cliRunStore(settings), trigger: "cli", logger });
     const report = await sweep({
       trigger: "cli",
+      runId: run.runId,
       settings: { ...settings, queriesDir: values["queries-dir"] ?? settings.queriesDir },
       arm,
-      logger: cliLogger(settings, io, json),
+      logger,
       overrides: { dryRun: values["dry-run"] === true ? true : undefined, rules: values.query, subscriptions: subscriptions.length === 0 ? undefined : subscriptions, maxBackups },
+    }).catch(async (error: unknown) => {
+      await run.end({ error });
+      throw error;
     });
+    await run.end({ report });
     return printReport(report, io, json);
   },
 };

@@ -4,7 +4,7 @@ import { ContainerClient, type BlobClient, type BlobItem } from "@azure/storage-
 import { identitySecrets, scrubber } from "../core/index.ts";
 import { RunDocumentSchema, type RunDocument, type RunSummary } from "./document.ts";
 
-export const RUNS_CONTAINER = "runs";
+const RUNS_CONTAINER = "runs";
 const LOCK_BLOB = "sweep.lock";
 // Newest first by a plain prefix listing: Blob storage lists names in lexical order, so the index key counts down.
 const LATEST = 9_999_999_999_999;
@@ -15,7 +15,7 @@ export interface RunStoreOptions {
   credential: TokenCredential;
 }
 
-export interface RunPage {
+interface RunPage {
   runs: RunSummary[];
   /** Opaque; hand it back for the next page. Absent on the last page. */
   continuation?: string;

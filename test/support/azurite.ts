@@ -2,6 +2,7 @@
 // self-signed certificate (Azurite accepts OAuth tokens only over HTTPS) and `--oauth basic`, so the real
 // ManagedIdentityCredential's token from the emulator is what authenticates, as in Azure.
 import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -10,7 +11,7 @@ import tls from "node:tls";
 import { makeCertificate } from "../../emulator/tls.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
-const MAIN = path.join(ROOT, "node_modules", "azurite", "dist", "src", "blob", "main.js");
+const MAIN = createRequire(import.meta.url).resolve("azurite/dist/src/blob/main.js");
 const GUARD = path.join(ROOT, "test", "setup", "loopback-only.ts");
 
 export interface Azurite {
@@ -55,7 +56,7 @@ export async function startAzurite(): Promise<Azurite> {
         if (out.includes("successfully listens")) resolve();
       };
       proc.stdout.on("data", onData);
-      proc.stderr.on("data", (d: Buffer) => { out += d.toString(); process.stderr.write(d); });
+      proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
       proc.once("exit", (code) => reject(new Error(`azurite exited (${code}) before listening: ${out}`)));
     });
 
