@@ -31,7 +31,7 @@ export interface JobRecord {
 
 const RS_JOB_TYPE = "microsoft.recoveryservices/vaults/backupjobs";
 const DP_JOB_TYPE = "microsoft.dataprotection/backupvaults/backupjobs";
-const EMULATOR_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+export const EMULATOR_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 /**
  * How a record says who started the job: "string" ("true"/"false", as ARG holds it and the docs' queries compare it),

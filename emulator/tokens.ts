@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { armError, newId } from "./http.ts";
+import { EMULATOR_TENANT } from "./jobs.ts";
 import type { Reply } from "./http.ts";
 
 export interface Principal {
@@ -20,13 +21,15 @@ export class TokenStore {
   readonly issued: string[] = [];
   readonly system: Principal = { clientId: newId(), objectId: newId() };
   /** The tenant every identity of this emulator belongs to (the tokens' tid claim). */
-  readonly tenantId = newId();
+  readonly tenantId = EMULATOR_TENANT;
   private readonly byToken = new Map<string, Issued>();
   private readonly userAssigned = new Map<string, Principal>();
 
   issue(resource: string, lifetimeSeconds: number, principal: Principal): { token: string; expiresOn: number } {
-    const expiresOn = Math.floor(Date.now() / 1000) + lifetimeSeconds;
-    const token = jwtShaped({ aud: resource, oid: principal.objectId, appid: principal.clientId, tid: this.tenantId, exp: expiresOn, jti: randomBytes(12).toString("base64url") });
+    const now = Math.floor(Date.now() / 1000);
+    const expiresOn = now + lifetimeSeconds;
+    // Entra access tokens carry their issuer, issue and not-before times; Azurite's OAuth check requires them.
+    const token = jwtShaped({ aud: resource, iss: `https://sts.windows.net/${this.tenantId}/`, iat: now, nbf: now - 60, oid: principal.objectId, appid: principal.clientId, tid: this.tenantId, exp: expiresOn, jti: randomBytes(12).toString("base64url") });
     this.byToken.set(token, { resource, expiresOn, principal });
     this.issued.push(token);
     return { token, expiresOn };

@@ -64,6 +64,11 @@ param retryQueriesDir string = 'queries'
 
 @minValue(1)
 @maxValue(3650)
+@description('RETRY_RUNS_RETENTION_DAYS: days a run\'s report is kept in the runs container before the lifecycle rule deletes it.')
+param retryRunsRetentionDays int = 30
+
+@minValue(1)
+@maxValue(3650)
 @description('RETRY_EXPIRY_DAYS: default recovery point expiry, in days.')
 param retryExpiryDays int = 10
 
@@ -184,6 +189,10 @@ var retryAppSettings = {
   RETRY_CONCURRENCY: string(retryConcurrency)
   RETRY_DRY_RUN: retryDryRun ? 'true' : 'false'
   RETRY_PAUSED: empty(retryPaused) ? 'false' : retryPaused
+  // The run store in the app's own storage account (modules/app.bicep: the runs container and its lifecycle rule);
+  // the app's Storage Blob Data Owner role there already covers reading, writing and leasing its blobs.
+  RETRY_RUNS_BLOB_ENDPOINT: 'https://st${resourceToken}.blob.${environment().suffixes.storage}'
+  RETRY_RUNS_RETENTION_DAYS: string(retryRunsRetentionDays)
   AZURE_RESOURCE_MANAGER_ENDPOINT: armEndpoint
   AZURE_CLIENT_ID: userIdentityClientId
   LOG_LEVEL: logLevel
@@ -207,6 +216,7 @@ module app 'modules/app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     logRetentionDays: logRetentionDays
+    runsRetentionDays: retryRunsRetentionDays
   }
 }
 
@@ -270,5 +280,7 @@ output AZURE_FUNCTION_APP_NAME string = app.outputs.functionAppName
 output SERVICE_API_NAME string = app.outputs.functionAppName
 output SERVICE_API_URI string = app.outputs.functionAppUri
 output RETRY_PRINCIPAL_ID string = app.outputs.runtimePrincipalId
+// The run store, for `retry-failed-backups runs list` on a laptop (azd env get-values).
+output RETRY_RUNS_BLOB_ENDPOINT string = app.outputs.runsBlobEndpoint
 output RETRY_ROLE_SUBSCRIPTIONS array = roleSubscriptionIds
 output RETRY_CUSTOM_ROLE_NAME string = customBackupRole ? customRoleName : ''

@@ -83,6 +83,20 @@ const AppSettingsSchema = z.object({
         return false;
       }
     }, "must be an https:// URL with no path, e.g. https://management.azure.com (https://management.usgovcloudapi.net for Azure Government)"),
+  RETRY_RUNS_BLOB_ENDPOINT: z
+    .string()
+    .default("")
+    .transform((s) => s.trim().replace(/\/+$/, ""))
+    .refine((s) => {
+      if (s === "") return true;
+      try {
+        const url = new URL(s);
+        return url.protocol === "https:" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+      } catch {
+        return false;
+      }
+    }, "must be the https:// blob endpoint of the app's storage account, e.g. https://mystorage.blob.core.windows.net, or empty to keep no run history"),
+  RETRY_RUNS_RETENTION_DAYS: integer(1, 3650, 30),
   AZURE_CLIENT_ID: z
     .string()
     .default("")
@@ -117,6 +131,8 @@ const SettingsSchema = AppSettingsSchema.superRefine((s, ctx) => {
   dryRun: s.RETRY_DRY_RUN,
   paused: s.RETRY_PAUSED,
   armEndpoint: s.AZURE_RESOURCE_MANAGER_ENDPOINT,
+  runsEndpoint: s.RETRY_RUNS_BLOB_ENDPOINT === "" ? undefined : s.RETRY_RUNS_BLOB_ENDPOINT,
+  runsRetentionDays: s.RETRY_RUNS_RETENTION_DAYS,
   clientId: s.AZURE_CLIENT_ID === "" ? undefined : s.AZURE_CLIENT_ID,
   logLevel: s.LOG_LEVEL,
 }));

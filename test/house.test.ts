@@ -18,7 +18,7 @@ const LAYERS: Record<string, number> = {
   queries: 3,
   plan: 3,
   report: 3,
-  lock: 3,
+  runs: 3,
   backup: 4,
   sweep: 5,
   doctor: 5,

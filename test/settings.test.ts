@@ -16,6 +16,8 @@ describe("loadSettings", () => {
       dryRun: false,
       paused: false,
       armEndpoint: "https://management.azure.com",
+      runsEndpoint: undefined,
+      runsRetentionDays: 30,
       clientId: undefined,
       logLevel: "info",
     });
@@ -23,8 +25,14 @@ describe("loadSettings", () => {
 
   it("knows every setting of DESIGN.md", () => {
     expect(SETTING_NAMES.sort()).toEqual(
-      ["RETRY_SCHEDULE", "RETRY_QUERIES_DIR", "RETRY_SUBSCRIPTIONS", "RETRY_MANAGEMENT_GROUPS", "RETRY_EXPIRY_DAYS", "RETRY_MAX_PER_RUN", "RETRY_MAX_PER_SUBSCRIPTION", "RETRY_CONCURRENCY", "RETRY_DRY_RUN", "RETRY_PAUSED", "AZURE_RESOURCE_MANAGER_ENDPOINT", "AZURE_CLIENT_ID", "LOG_LEVEL"].sort(),
+      ["RETRY_SCHEDULE", "RETRY_QUERIES_DIR", "RETRY_SUBSCRIPTIONS", "RETRY_MANAGEMENT_GROUPS", "RETRY_EXPIRY_DAYS", "RETRY_MAX_PER_RUN", "RETRY_MAX_PER_SUBSCRIPTION", "RETRY_CONCURRENCY", "RETRY_DRY_RUN", "RETRY_PAUSED", "RETRY_RUNS_BLOB_ENDPOINT", "RETRY_RUNS_RETENTION_DAYS", "AZURE_RESOURCE_MANAGER_ENDPOINT", "AZURE_CLIENT_ID", "LOG_LEVEL"].sort(),
     );
+  });
+
+  it("reads the run store's endpoint and retention, naming the setting when either is wrong", () => {
+    expect(loadSettings({ RETRY_RUNS_BLOB_ENDPOINT: "https://st1.blob.core.windows.net/", RETRY_RUNS_RETENTION_DAYS: "7" })).toMatchObject({ runsEndpoint: "https://st1.blob.core.windows.net", runsRetentionDays: 7 });
+    expect(() => loadSettings({ RETRY_RUNS_BLOB_ENDPOINT: "http://st1.blob.core.windows.net" })).toThrow(/RETRY_RUNS_BLOB_ENDPOINT="http:\/\/st1.blob.core.windows.net" must be the https:\/\/ blob endpoint of the app's storage account/);
+    expect(() => loadSettings({ RETRY_RUNS_RETENTION_DAYS: "0" })).toThrow(/RETRY_RUNS_RETENTION_DAYS="0" must be a whole number from 1 to 3650/);
   });
 
   it("parses lists, booleans and numbers, and treats empty strings as unset", () => {

@@ -24,6 +24,12 @@ param maximumInstanceCount int
 param instanceMemoryMB int
 param logRetentionDays int
 
+@description('RETRY_RUNS_RETENTION_DAYS: the lifecycle rule deletes a run\'s blobs in the runs container after this many days.')
+param runsRetentionDays int
+
+// Run history and the run lock (src/runs/): reports, the newest-first index and the lease blob sweep.lock.
+var runsContainerName = 'runs'
+
 var useUserIdentity = !empty(userAssignedIdentityId)
 var deploymentContainerName = 'app-package-${take(toLower(functionAppName), 32)}-${take(uniqueString(functionAppName), 7)}'
 
@@ -69,6 +75,47 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
       name: deploymentContainerName
       properties: {
         publicAccess: 'None'
+      }
+    }
+
+    resource runsContainer 'containers' = {
+      name: runsContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+  }
+
+  // Run reports are kept for RETRY_RUNS_RETENTION_DAYS, then deleted by the platform (no code of ours runs).
+  // https://learn.microsoft.com/azure/storage/blobs/lifecycle-management-overview
+  resource lifecycle 'managementPolicies' = {
+    name: 'default'
+    properties: {
+      policy: {
+        rules: [
+          {
+            name: 'delete-old-runs'
+            enabled: true
+            type: 'Lifecycle'
+            definition: {
+              filters: {
+                blobTypes: [
+                  'blockBlob'
+                ]
+                prefixMatch: [
+                  '${runsContainerName}/'
+                ]
+              }
+              actions: {
+                baseBlob: {
+                  delete: {
+                    daysAfterModificationGreaterThan: runsRetentionDays
+                  }
+                }
+              }
+            }
+          }
+        ]
       }
     }
   }
@@ -232,6 +279,7 @@ resource telemetryRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 output functionAppName string = site.name
+output runsBlobEndpoint string = storage.properties.primaryEndpoints.blob
 output functionAppUri string = 'https://${site.properties.defaultHostName}'
 output runtimePrincipalId string = runtimePrincipalId
 output logAnalyticsWorkspaceId string = workspace.id

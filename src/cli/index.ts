@@ -3,6 +3,7 @@ import { closest, messageOf, SettingsError } from "../core/index.ts";
 import { checkQueriesCommand } from "./check-queries.ts";
 import { doctorCommand } from "./doctor.ts";
 import { CliStop, UsageError, type CliIo, type Command } from "./io.ts";
+import { runsCommand } from "./runs.ts";
 import { showQueryCommand } from "./show-query.ts";
 import { sweepCommand } from "./sweep.ts";
 
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   "check-queries": checkQueriesCommand,
   "show-query": showQueryCommand,
   doctor: doctorCommand,
+  runs: runsCommand,
 };
 
 const DEMO = "retry-failed-backups demo [--json] [--queries-dir DIR]";

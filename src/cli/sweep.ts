@@ -1,10 +1,13 @@
 import { connectArm, createCredential } from "../azure/index.ts";
 import { loadSettings } from "../settings.ts";
+import { RetryBackupsError } from "../core/index.ts";
+import { beginRun } from "../runs/index.ts";
 import { executeSweep, prepareSweep } from "../sweep.ts";
 import { isJson, listOf, parseFlags } from "./args.ts";
 import { cliLogger, positiveInt, printReport, requireFolder, UsageError, type Command } from "./io.ts";
 import { renderPlan, triggersOf } from "./plan-view.ts";
 import { checkRules, fetchToken, reachEndpoint } from "./preflight.ts";
+import { cliRunStore } from "./runs.ts";
 import { progressOf, statusLine, useColor } from "./terminal.ts";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -52,28 +55,40 @@ export const sweepCommand: Command = {
     const cancelled = () => io.signal?.aborted === true;
     const progress = io.isTTY && !json ? progressOf(status) : undefined;
     const dryRun = values["dry-run"] === true;
-    const prepared = await prepareSweep({
-      trigger: "cli",
-      settings: { ...settings, queriesDir },
-      arm,
-      logger,
-      overrides: { dryRun: dryRun ? true : undefined, rules, subscriptions, maxBackups },
-      signal: io.signal,
-      progress,
-    });
-    if (!prepared.dryRun && triggersOf(prepared) > 0 && io.stdinTTY === true && values.yes !== true && io.ask !== undefined && !cancelled()) {
-      progress?.stop();
-      io.stderr(renderPlan(prepared));
-      const answer = await io.ask(`Proceed and trigger ${triggersOf(prepared)} backup(s)? [y/N] `);
-      if (cancelled()) return 130;
-      if (!/^y(es)?$/i.test(answer.trim())) {
-        io.stderr("Nothing was sent.\n");
-        return 0;
+    // With RETRY_RUNS_BLOB_ENDPOINT the CLI takes the function app's run lease too (the plan is read under it, so no
+    // other instance triggers the same items in between), and keeps its report beside theirs.
+    const run = await beginRun({ store: cliRunStore(settings), trigger: "cli", logger });
+    try {
+      const prepared = await prepareSweep({
+        trigger: "cli",
+        runId: run.runId,
+        settings: { ...settings, queriesDir },
+        arm,
+        logger,
+        overrides: { dryRun: dryRun ? true : undefined, rules, subscriptions, maxBackups },
+        signal: io.signal,
+        progress,
+      });
+      if (!prepared.dryRun && triggersOf(prepared) > 0 && io.stdinTTY === true && values.yes !== true && io.ask !== undefined && !cancelled()) {
+        progress?.stop();
+        io.stderr(renderPlan(prepared));
+        const answer = await io.ask(`Proceed and trigger ${triggersOf(prepared)} backup(s)? [y/N] `);
+        const declined = cancelled() || !/^y(es)?$/i.test(answer.trim());
+        if (declined) {
+          await run.end({ error: new RetryBackupsError("Declined", "the plan was shown and not confirmed; nothing was sent") });
+          if (cancelled()) return 130;
+          io.stderr("Nothing was sent.\n");
+          return 0;
+        }
       }
+      const report = await executeSweep(prepared);
+      await run.end({ report });
+      progress?.stop();
+      const code = printReport(report, io, json, color);
+      return cancelled() ? 130 : code;
+    } catch (error) {
+      await run.end({ error });
+      throw error;
     }
-    const report = await executeSweep(prepared);
-    progress?.stop();
-    const code = printReport(report, io, json, color);
-    return cancelled() ? 130 : code;
   },
 };

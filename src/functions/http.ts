@@ -1,12 +1,21 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { identitySecrets, messageOf, scrubber, SettingsError, type Report } from "../core/index.ts";
-import { runExclusive, SweepInProgressError } from "../lock.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 import { listQueryNames } from "../queries/index.ts";
+import { RunLockUnavailableError, SweepInProgressError } from "../runs/index.ts";
 import { parseSweepRequest } from "./body.ts";
 import { PROBLEM_TYPES, problemResponse, settingProblems } from "./problem.ts";
-import { NoTokenError, runSweep, startInvocation, type FunctionDeps, type Invocation } from "./run.ts";
+import { runStoreOf, startGuardedSweep } from "./guarded.ts";
+import { NoTokenError, startInvocation, type FunctionDeps, type Invocation } from "./run.ts";
 
-/** POST /api/sweep for on-call engineers: 200 with the report, or a problem body naming everything wrong. */
+/** Azure's front end ends a request after 230 s; a caller may wait at most this long before the answer is 202. */
+const MAX_WAIT_SECONDS = 200;
+const DEFAULT_WAIT_SECONDS = 30;
+
+/**
+ * POST /api/sweep for on-call engineers: 200 with the report when the run ends within ?wait=N seconds, 202 with
+ * Location: /api/runs/{runId} otherwise (with a run store), or a problem body naming everything wrong.
+ */
 export async function httpHandler(request: HttpRequest, context: InvocationContext, deps: FunctionDeps = {}): Promise<HttpResponseInit> {
   const { invocationId } = context;
   let invocation: Invocation;
@@ -32,10 +41,33 @@ export async function httpHandler(request: HttpRequest, context: InvocationConte
     return problemResponse({ type: PROBLEM_TYPES.invalidRequest, status: 400, title: "The sweep request is invalid", problems: body.problems, invocationId });
   }
 
+  const wait = waitOf(request.query.get("wait"));
+  if (wait === undefined) {
+    const problems = [{ field: "wait", message: `must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}, got ${JSON.stringify(request.query.get("wait"))}` }];
+    logger.warn({ event: "http.rejected", status: 400, problems }, "invalid sweep request");
+    return problemResponse({ type: PROBLEM_TYPES.invalidRequest, status: 400, title: "The sweep request is invalid", problems, invocationId });
+  }
+
   try {
-    const report = await runExclusive((runId) => runSweep({ trigger: "http", runId, invocation, deps, overrides: body.value }));
+    const store = runStoreOf(settings);
+    const { runId, done } = await startGuardedSweep({ trigger: "http", invocation, deps, store, overrides: body.value });
+    // Without a run store there is nowhere to look the run up later: answer when it ends, as before.
+    if (store !== undefined) {
+      const ended = await Promise.race([done.then(() => true), sleep(wait * 1000, false, { ref: false })]);
+      if (!ended) {
+        // Still running: its end (and failure) is logged and kept by the run itself.
+        done.catch(() => undefined);
+        logger.info({ event: "http.accepted", runId, waitSeconds: wait }, "sweep still running; answered 202");
+        return { status: 202, headers: { location: `/api/runs/${runId}`, "retry-after": "10" }, jsonBody: { runId, state: "running", location: `/api/runs/${runId}` } };
+      }
+    }
+    const report = await done;
     return { status: 200, jsonBody: JSON.parse(scrub(JSON.stringify(report))) as Report };
   } catch (error) {
+    if (error instanceof RunLockUnavailableError) {
+      logger.error({ event: "sweep.failed", trigger: "http", error: { code: error.code, message: error.message } }, "the run lock could not be taken; no sweep ran");
+      return { ...problemResponse({ type: PROBLEM_TYPES.runLockUnavailable, status: 503, title: "The run lock could not be taken; no sweep ran", detail: error.message, invocationId }), headers: { "content-type": "application/problem+json", "retry-after": "60" } };
+    }
     if (error instanceof SweepInProgressError) {
       logger.warn({ event: "http.rejected", status: 409, runningRunId: error.runningRunId }, error.message);
       return problemResponse({ type: PROBLEM_TYPES.sweepInProgress, status: 409, title: "A sweep is already running", detail: error.message, runningRunId: error.runningRunId, invocationId });
@@ -53,4 +85,11 @@ export async function httpHandler(request: HttpRequest, context: InvocationConte
     }
     return problemResponse({ type: PROBLEM_TYPES.sweepFailed, status: 500, title: "The sweep failed", detail, invocationId });
   }
+}
+
+function waitOf(value: string | null): number | undefined {
+  if (value === null || value.trim() === "") return DEFAULT_WAIT_SECONDS;
+  if (!/^\d+$/.test(value.trim())) return undefined;
+  const seconds = Number(value.trim());
+  return seconds <= MAX_WAIT_SECONDS ? seconds : undefined;
 }

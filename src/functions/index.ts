@@ -1,6 +1,7 @@
 import { app } from "@azure/functions";
 import { doctorHandler } from "./doctor.ts";
 import { httpHandler } from "./http.ts";
+import { runHandler, runsHandler } from "./runs.ts";
 import { timerHandler } from "./timer.ts";
 
 // The deployment entry point (package.json "main", bundled to dist/index.js). Keep it free of src/cli/ and the
@@ -27,3 +28,7 @@ app.http("doctor", {
   route: "doctor",
   handler: (request, context) => doctorHandler(request, context),
 });
+
+app.http("run", { methods: ["GET"], authLevel: "function", route: "runs/{runId}", handler: (request, context) => runHandler(request, context) });
+
+app.http("runs", { methods: ["GET"], authLevel: "function", route: "runs", handler: (request, context) => runsHandler(request, context) });

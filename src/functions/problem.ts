@@ -13,6 +13,9 @@ export const PROBLEM_TYPES = {
   noToken: "urn:retry-failed-backups:problem:no-token",
   sweepFailed: "urn:retry-failed-backups:problem:sweep-failed",
   paused: "urn:retry-failed-backups:problem:paused",
+  runLockUnavailable: "urn:retry-failed-backups:problem:run-lock-unavailable",
+  runNotFound: "urn:retry-failed-backups:problem:run-not-found",
+  noRunStore: "urn:retry-failed-backups:problem:no-run-store",
 } as const;
 
 export interface ProblemInit {

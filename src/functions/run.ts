@@ -64,7 +64,7 @@ function invocationLogger(context: InvocationContext, level: LogLevel, env: Reco
 // One credential per identity for the life of the worker, so its token cache spans invocations.
 const credentials = new Map<string, TokenCredential>();
 
-function managedIdentity(clientId: string | undefined): TokenCredential {
+export function managedIdentity(clientId: string | undefined): TokenCredential {
   const key = clientId ?? "";
   let credential = credentials.get(key);
   if (credential === undefined) {

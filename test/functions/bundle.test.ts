@@ -131,8 +131,10 @@ describe("the function bundle", () => {
   it("registers the timer and the HTTP functions with the bindings the host needs", async () => {
     const { registrations } = await drive([]);
     const byName = Object.fromEntries(registrations.map((r) => [r.name, Object.values(r.bindings)]));
-    expect(Object.keys(byName).sort()).toEqual(["doctor", "retryFailedBackups", "sweep"]);
+    expect(Object.keys(byName).sort()).toEqual(["doctor", "retryFailedBackups", "run", "runs", "sweep"]);
     expect(byName.doctor).toEqual(expect.arrayContaining([expect.objectContaining({ type: "httpTrigger", direction: "in", authLevel: "function", methods: ["GET"], route: "doctor" })]));
+    expect(byName.run).toEqual(expect.arrayContaining([expect.objectContaining({ type: "httpTrigger", authLevel: "function", methods: ["GET"], route: "runs/{runId}" })]));
+    expect(byName.runs).toEqual(expect.arrayContaining([expect.objectContaining({ type: "httpTrigger", authLevel: "function", methods: ["GET"], route: "runs" })]));
     expect(byName.retryFailedBackups).toEqual([expect.objectContaining({ type: "timerTrigger", direction: "in", schedule: "%RETRY_SCHEDULE%", runOnStartup: false })]);
     expect(byName.sweep).toEqual(
       expect.arrayContaining([

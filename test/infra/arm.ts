@@ -173,7 +173,7 @@ const FUNCTIONS: Record<string, (ctx: Context, args: unknown[]) => unknown> = {
   managementgroup: (ctx) => ({ id: scopeId(ctx.scope), name: ctx.scope.managementGroup }),
   tenant: () => ({ tenantId: "tenant-0" }),
   deployment: (ctx) => ({ name: ctx.deployment, location: ctx.scope.location }),
-  environment: () => ({ name: "AzureCloud", resourceManager: "https://management.azure.com/" }),
+  environment: () => ({ name: "AzureCloud", resourceManager: "https://management.azure.com/", suffixes: { storage: "core.windows.net" } }),
   // Only the form the templates use: a resource in the deployment's own scope.
   resourceid: (ctx, [type, ...names]) => `${scopeId(ctx.scope)}${providerPath(type, names)}`,
   // With or without the subscription id first: main.bicep names a deployment in another subscription.

@@ -32,6 +32,9 @@ const DESIGN_SETTINGS: Record<string, string | undefined> = {
   RETRY_DRY_RUN: "false",
   // Issue 16: the pause switch (README "Pause and resume").
   RETRY_PAUSED: "false",
+  // Issue 17: the run store in the app's storage account, and how long its reports are kept.
+  RETRY_RUNS_BLOB_ENDPOINT: undefined,
+  RETRY_RUNS_RETENTION_DAYS: "30",
   AZURE_RESOURCE_MANAGER_ENDPOINT: undefined,
   AZURE_CLIENT_ID: undefined,
   LOG_LEVEL: "info",
@@ -193,6 +196,21 @@ describe.skipIf(skip)("infra/, compiled with the pinned Bicep CLI", () => {
       // The user-assigned identity's client id exists only once Azure has created it.
       expect(retrySettings({ useUserAssignedIdentity: true }).AZURE_CLIENT_ID).toEqual(new Unknown("reference"));
       expect(retrySettings({ retryDryRun: true, retryMaxPerRun: 200 })).toMatchObject({ RETRY_DRY_RUN: "true", RETRY_MAX_PER_RUN: "200" });
+    });
+
+    it("keep run reports in the app's own storage account: the runs container, its endpoint, a lifecycle rule of RETRY_RUNS_RETENTION_DAYS", () => {
+      const resources = main({ retryRunsRetentionDays: 45 });
+      const account = only(resources, "Microsoft.Storage/storageAccounts").name;
+      expect(retrySettings()).toMatchObject({ RETRY_RUNS_BLOB_ENDPOINT: `https://${account}.blob.core.windows.net`, RETRY_RUNS_RETENTION_DAYS: "30" });
+      expect(appSettings(resources)).toMatchObject({ RETRY_RUNS_RETENTION_DAYS: "45" });
+      expect(ofType(resources, "Microsoft.Storage/storageAccounts/blobServices/containers").map((c) => c.name)).toContain(`${account}/default/runs`);
+      const policy = only(resources, "Microsoft.Storage/storageAccounts/managementPolicies");
+      expect(policy.name).toBe(`${account}/default`);
+      expect(at(policy.resource, "properties", "policy", "rules")).toEqual([
+        expect.objectContaining({ enabled: true, type: "Lifecycle", definition: { filters: { blobTypes: ["blockBlob"], prefixMatch: ["runs/"] }, actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: 45 } } } } }),
+      ]);
+      // Reading, writing and leasing the run blobs needs no new role: the identity's Storage Blob Data Owner covers it.
+      expect(loadSettings({ RETRY_RUNS_BLOB_ENDPOINT: String(retrySettings().RETRY_RUNS_BLOB_ENDPOINT) }).runsEndpoint).toBe(`https://${account}.blob.core.windows.net`);
     });
 
     it("reach the function app as its whole appsettings list, next to the host's own settings", () => {

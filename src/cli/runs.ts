@@ -1,0 +1,51 @@
+import { createCredential } from "../azure/index.ts";
+import { createRunStore, RUN_ID, type RunStore } from "../runs/index.ts";
+import { loadSettings, type Settings } from "../settings.ts";
+import { isJson, parseFlags } from "./args.ts";
+import { printReport, UsageError, type CliIo, type Command } from "./io.ts";
+
+const NO_STORE = "no run history is configured: set RETRY_RUNS_BLOB_ENDPOINT to the blob endpoint of the app's storage account (e.g. https://mystorage.blob.core.windows.net; the deployment's output runsBlobEndpoint) and sign in with an identity that has Storage Blob Data Reader on it (az login)\n";
+
+/** The run store the function app writes, read with the CLI's credential (az login on a laptop). */
+export function cliRunStore(settings: Settings): RunStore | undefined {
+  return settings.runsEndpoint === undefined ? undefined : createRunStore({ endpoint: settings.runsEndpoint, credential: createCredential({ kind: "default", clientId: settings.clientId }) });
+}
+
+export const runsCommand: Command = {
+  usage: "retry-failed-backups runs list [-o table|json] | runs show RUN_ID [-o table|json]",
+  summary: "Lists the runs kept in the app's storage account (RETRY_RUNS_BLOB_ENDPOINT), newest first, or shows one run's report.",
+  examples: ["retry-failed-backups runs list", "retry-failed-backups runs show 6f1c0b9e-5d1a-4f0e-9c55-2a8e5b7d3c11 -o json"],
+  async run(args, io) {
+    const { values, positionals } = parseFlags(args, { output: { type: "string", short: "o" }, json: { type: "boolean" } }, true);
+    const [sub, runId, ...extra] = positionals;
+    if (sub !== "list" && sub !== "show") throw new UsageError(`runs needs "list" or "show RUN_ID", got ${sub === undefined ? "nothing" : `"${sub}"`}`);
+    if (sub === "list" && runId !== undefined) throw new UsageError("runs list takes no argument");
+    if (sub === "show" && (runId === undefined || extra.length > 0)) throw new UsageError("runs show takes one RUN_ID (runs list shows them)");
+    const store = cliRunStore(loadSettings(io.env));
+    if (store === undefined) {
+      io.stderr(`retry-failed-backups: ${NO_STORE}`);
+      return 2;
+    }
+    const json = isJson(values.output, values.json);
+    return sub === "list" ? list(store, io, json) : show(store, runId ?? "", io, json);
+  },
+};
+
+async function list(store: RunStore, io: CliIo, json: boolean): Promise<number> {
+  const { runs } = await store.list({ pageSize: 50 });
+  if (json) io.stdout(JSON.stringify(runs, null, 2) + "\n");
+  else if (runs.length === 0) io.stdout("no runs kept yet\n");
+  else io.stdout(runs.map((r) => `${r.startedAt}  ${r.runId}  ${r.trigger.padEnd(5)}  ${r.state}`).join("\n") + "\n");
+  return 0;
+}
+
+async function show(store: RunStore, runId: string, io: CliIo, json: boolean): Promise<number> {
+  const doc = RUN_ID.test(runId) ? await store.get(runId) : undefined;
+  if (doc === undefined) {
+    io.stderr(`retry-failed-backups: no run ${JSON.stringify(runId)} is kept; runs list shows the recent ones\n`);
+    return 1;
+  }
+  if (doc.report !== undefined && !json) return printReport(doc.report, io, false);
+  io.stdout(json ? JSON.stringify(doc, null, 2) + "\n" : `${doc.runId}  ${doc.trigger}  ${doc.state} since ${doc.startedAt}${doc.error === undefined ? "" : `\n${doc.error.code}: ${doc.error.message}`}\n`);
+  return doc.state === "failed" ? 1 : 0;
+}

@@ -1,0 +1,51 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { messageOf, SettingsError } from "../core/index.ts";
+import { RUN_ID, type RunStore } from "../runs/index.ts";
+import { runStoreOf } from "./guarded.ts";
+import { PROBLEM_TYPES, problemResponse, settingProblems } from "./problem.ts";
+import { startInvocation, type FunctionDeps, type Invocation } from "./run.ts";
+
+const PAGE_SIZE = 20;
+
+/** GET /api/runs/{runId}: the run's state while it runs, its report when done. */
+export async function runHandler(request: HttpRequest, context: InvocationContext, deps: FunctionDeps = {}): Promise<HttpResponseInit> {
+  return withStore(context, deps, async (store) => {
+    const runId = request.params.runId ?? "";
+    const doc = RUN_ID.test(runId) ? await store.get(runId) : undefined;
+    if (doc === undefined) {
+      return problemResponse({ type: PROBLEM_TYPES.runNotFound, status: 404, title: "No such run", detail: `No run ${JSON.stringify(runId)} is kept; GET /api/runs lists the recent ones (kept for RETRY_RUNS_RETENTION_DAYS).`, invocationId: context.invocationId });
+    }
+    return { status: 200, headers: doc.state === "running" ? { "retry-after": "10" } : ({} as Record<string, string>), jsonBody: doc };
+  });
+}
+
+/** GET /api/runs: recent runs, newest first, a page at a time; `next` is the link to the following page. */
+export async function runsHandler(request: HttpRequest, context: InvocationContext, deps: FunctionDeps = {}): Promise<HttpResponseInit> {
+  return withStore(context, deps, async (store) => {
+    const continuation = request.query.get("continuation") ?? undefined;
+    const page = await store.list({ pageSize: PAGE_SIZE, continuation });
+    const next = page.continuation === undefined ? undefined : `/api/runs?continuation=${encodeURIComponent(page.continuation)}`;
+    return { status: 200, jsonBody: next === undefined ? { runs: page.runs } : { runs: page.runs, next } };
+  });
+}
+
+async function withStore(context: InvocationContext, deps: FunctionDeps, answer: (store: RunStore) => Promise<HttpResponseInit>): Promise<HttpResponseInit> {
+  const { invocationId } = context;
+  let invocation: Invocation;
+  try {
+    invocation = startInvocation(context, "http", deps);
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    return problemResponse({ type: PROBLEM_TYPES.invalidSettings, status: 500, title: "The app settings are invalid", problems: settingProblems(error.problems), invocationId });
+  }
+  const store = runStoreOf(invocation.settings);
+  if (store === undefined) {
+    return problemResponse({ type: PROBLEM_TYPES.noRunStore, status: 404, title: "No run history is kept", detail: "Set RETRY_RUNS_BLOB_ENDPOINT to the blob endpoint of the app's storage account (the Bicep deployment does) to keep every run's report.", invocationId });
+  }
+  try {
+    return await answer(store);
+  } catch (error) {
+    invocation.logger.error({ event: "runs.unavailable", error: { message: messageOf(error) } }, "the run store could not be read");
+    return { ...problemResponse({ type: PROBLEM_TYPES.runLockUnavailable, status: 503, title: "The run store could not be read", detail: messageOf(error), invocationId }), headers: { "content-type": "application/problem+json", "retry-after": "60" } };
+  }
+}

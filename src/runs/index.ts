@@ -1,0 +1,5 @@
+export { RunDocumentSchema, type RunDocument } from "./document.ts";
+export { beginRun } from "./history.ts";
+export { RunLockUnavailableError } from "./lease.ts";
+export { SweepInProgressError } from "./local-lock.ts";
+export { createRunStore, RUN_ID, type RunStore } from "./store.ts";

@@ -1,0 +1,82 @@
+import type { TokenCredential } from "@azure/core-auth";
+import { isRestError } from "@azure/core-rest-pipeline";
+import { ContainerClient, type BlobClient, type BlobItem } from "@azure/storage-blob";
+import { identitySecrets, scrubber } from "../core/index.ts";
+import { RunDocumentSchema, type RunDocument, type RunSummary } from "./document.ts";
+
+const RUNS_CONTAINER = "runs";
+const LOCK_BLOB = "sweep.lock";
+// Newest first by a plain prefix listing: Blob storage lists names in lexical order, so the index key counts down.
+const LATEST = 9_999_999_999_999;
+
+export interface RunStoreOptions {
+  /** RETRY_RUNS_BLOB_ENDPOINT, e.g. https://acct.blob.core.windows.net (Azurite: https://127.0.0.1:10000/devstoreaccount1). */
+  endpoint: string;
+  credential: TokenCredential;
+}
+
+interface RunPage {
+  runs: RunSummary[];
+  /** Opaque; hand it back for the next page. Absent on the last page. */
+  continuation?: string;
+}
+
+/** The one reader and writer of the `runs` container: reports/{runId}.json, recent/{inverted time}-{runId}, sweep.lock. */
+export interface RunStore {
+  put(doc: RunDocument): Promise<void>;
+  get(runId: string): Promise<RunDocument | undefined>;
+  list(options: { pageSize: number; continuation?: string }): Promise<RunPage>;
+  /** The blob whose lease is the run lock across instances. */
+  lock: BlobClient;
+}
+
+export function createRunStore(options: RunStoreOptions): RunStore {
+  // A few quick tries: a sweep waits on the lock before it writes, and a storage outage must not hold it for minutes.
+  const container = new ContainerClient(`${options.endpoint.replace(/\/+$/, "")}/${RUNS_CONTAINER}`, options.credential, {
+    retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2_000, tryTimeoutInMs: 15_000 },
+  });
+  const scrub = scrubber(identitySecrets());
+  return {
+    lock: container.getBlobClient(LOCK_BLOB),
+    async put(doc) {
+      // ARM messages land in the report verbatim: scrubbed as the logs are, in case one quotes a header.
+      const body = scrub(JSON.stringify(RunDocumentSchema.parse(doc)));
+      await container.getBlockBlobClient(reportName(doc.runId)).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: "application/json" } });
+      await container.getBlockBlobClient(indexName(doc)).upload("", 0, { metadata: metadataOf(doc) });
+    },
+    async get(runId) {
+      try {
+        const buffer = await container.getBlobClient(reportName(runId)).downloadToBuffer();
+        return RunDocumentSchema.parse(JSON.parse(buffer.toString("utf8")));
+      } catch (error) {
+        if (isRestError(error) && error.statusCode === 404) return undefined;
+        throw error;
+      }
+    },
+    async list({ pageSize, continuation }) {
+      const pages = container.listBlobsFlat({ prefix: "recent/", includeMetadata: true }).byPage({ maxPageSize: pageSize, continuationToken: continuation });
+      const page = (await pages.next()).value;
+      if (page === undefined) return { runs: [] };
+      const runs = page.segment.blobItems.flatMap((blob: BlobItem) => {
+        const summary = summaryOf(blob.metadata ?? {});
+        return summary === undefined ? [] : [summary];
+      });
+      return page.continuationToken ? { runs, continuation: page.continuationToken } : { runs };
+    },
+  };
+}
+
+/** Run ids are ours (UUIDs); anything else is refused before it becomes a blob name. */
+export const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const reportName = (runId: string) => `reports/${runId.toLowerCase()}.json`;
+const indexName = (doc: RunDocument) => `recent/${String(LATEST - Date.parse(doc.startedAt)).padStart(13, "0")}-${doc.runId.toLowerCase()}`;
+
+function metadataOf(doc: RunDocument): Record<string, string> {
+  return { runid: doc.runId, trigger: doc.trigger, state: doc.state, startedat: doc.startedAt, ...(doc.endedAt === undefined ? {} : { endedat: doc.endedAt }), ...(doc.error === undefined ? {} : { errorcode: doc.error.code }) };
+}
+
+function summaryOf(m: Record<string, string>): RunSummary | undefined {
+  const parsed = RunDocumentSchema.omit({ report: true, error: true }).safeParse({ runId: m.runid, trigger: m.trigger, state: m.state, startedAt: m.startedat, endedAt: m.endedat });
+  return parsed.success ? parsed.data : undefined;
+}
