@@ -82,7 +82,7 @@ export function phasesOf(requests: readonly RecordedRequest[], scale: number): P
  * most `concurrency` writes in flight; and a subscription's writes beyond the bucket's burst come no faster
  * than its refill rate.
  */
-export function lowerBoundMs(run: EstateRun, concurrency: number, limits: Limits): number {
+function lowerBoundMs(run: EstateRun, concurrency: number, limits: Limits): number {
   const latencyTerm = (limits.latencyMs * run.spec.items) / concurrency;
   const bucketTerm = Math.max(0, ...run.itemsPerSubscription.map((n) => Math.max(0, n - limits.burst))) / limits.refillPerSecond * 1000;
   return Math.max(latencyTerm, bucketTerm);

@@ -11,10 +11,11 @@ import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import { pathToFileURL } from "node:url";
 import { runBaseline } from "./baseline.ts";
+import type * as ProductModule from "./entry.ts";
 import type { BaselineRunResult, SweepResult } from "./result.ts";
 
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
-type Product = typeof import("./entry.ts");
+type Product = typeof ProductModule;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { mode: { type: "string" }, "ca-file": { type: "string" }, sample: { type: "string" }, product: { type: "string" }, scale: { type: "string" } }, strict: true });

@@ -11,7 +11,7 @@ export interface ServicePace {
 }
 
 /** Runs (timer ticks) the default caps need: each run takes at most maxPerRun, and at most maxPerSubscription per subscription. */
-export function ticksToClear(itemsPerSubscription: number[], defaults: Pick<Settings, "maxPerRun" | "maxPerSubscription">): number {
+function ticksToClear(itemsPerSubscription: number[], defaults: Pick<Settings, "maxPerRun" | "maxPerSubscription">): number {
   let left = [...itemsPerSubscription];
   let ticks = 0;
   while (left.some((n) => n > 0)) {
