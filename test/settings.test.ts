@@ -11,7 +11,7 @@ describe("loadSettings", () => {
       managementGroups: [],
       expiryDays: 10,
       maxPerRun: 5000,
-      maxPerSubscription: 100,
+      maxPerSubscription: 200,
       concurrency: 32,
       dryRun: false,
       paused: false,

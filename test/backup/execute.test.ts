@@ -63,7 +63,7 @@ interface ExecuteTestOptions {
 
 function execute(actions: PlannedAction[], options: ExecuteTestOptions = {}): Promise<ActionReport[]> {
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logs.push(line) }, base: { runId: "run-1" } });
-  const connection = options.operation === undefined ? arm : connectArm({ ...arm, operation: options.operation });
+  const connection = options.operation === undefined ? arm : connectArm({ credential: h.credential, endpoint: emulator.url, tlsCa: emulator.ca, retry: FAST_RETRY, operation: options.operation });
   return executeActions(actions, { arm: connection, concurrency: options.concurrency ?? 4, expiryDays: 10, dryRun: options.dryRun ?? false, logger });
 }
 
