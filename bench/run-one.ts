@@ -1,29 +1,41 @@
 // One measured run in its own process, so peak RSS is the sweep's own and MSAL picks the
 // managed-identity source (the emulator) afresh. Settings come from the environment, as for the CLI.
 // Prints one JSON line on stdout.
-//   node bench/run-one.ts --mode sweep --ca-file FILE
+//   node bench/run-one.ts --mode sweep --ca-file FILE [--product FILE]
+// --product: the module that exports the product (bench/entry.ts, or its esbuild bundle); the sources by default.
 //   node bench/run-one.ts --mode baseline --ca-file FILE --sample N
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
-import { connectArm, createCredential } from "../src/azure/index.ts";
-import { createLogger } from "../src/log.ts";
-import { loadSettings } from "../src/settings.ts";
-import { sweep } from "../src/sweep.ts";
+import { pathToFileURL } from "node:url";
 import { runBaseline } from "./baseline.ts";
+import type * as ProductModule from "./entry.ts";
 import type { BaselineRunResult, SweepResult } from "./result.ts";
 
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
+type Product = typeof ProductModule;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { mode: { type: "string" }, "ca-file": { type: "string" }, sample: { type: "string" } }, strict: true });
+  const { values } = parseArgs({ options: { mode: { type: "string" }, "ca-file": { type: "string" }, sample: { type: "string" }, product: { type: "string" }, scale: { type: "string" } }, strict: true });
   if (values["ca-file"] === undefined) throw new Error("--ca-file is required");
   if (!process.env.IDENTITY_ENDPOINT?.startsWith("http://127.0.0.1:")) throw new Error("IDENTITY_ENDPOINT must point at the emulator on loopback");
   const tlsCa = await readFile(values["ca-file"], "utf8");
+  const product = (await import(pathToFileURL(values.product ?? new URL("./entry.ts", import.meta.url).pathname).href)) as Product;
+  const { connectArm, createCredential, createLogger, loadSettings, sweep } = product;
   const settings = loadSettings(process.env);
-  const arm = connectArm({ credential: createCredential({ kind: "managedIdentity" }), endpoint: settings.armEndpoint, tlsCa });
+  // Time scale k (bench/README.md "Time scale"): the emulator answers k times faster, so the product's own
+  // waits and bounds shrink by k too; the parent multiplies the times by k.
+  const k = Number(values.scale ?? "1");
+  const scaled = (ms: number) => Math.round(ms / k);
+  const arm = connectArm({
+    credential: createCredential({ kind: "managedIdentity" }),
+    endpoint: settings.armEndpoint,
+    tlsCa,
+    retry: { baseDelayMs: scaled(1_000), maxDelayMs: scaled(30_000), maxWaitMs: scaled(60_000), writeRefillPerSecond: 10 * k },
+    operation: { maxPollIntervalMs: scaled(10_000), timeoutMs: scaled(600_000) },
+  });
 
   if (values.mode === "baseline") {
     const result = await runBaseline({ arm, queriesDir: settings.queriesDir, sample: Number(values.sample ?? "100") });

@@ -92,7 +92,7 @@ const operationNotFound = (id: string | undefined): Reply => armError(404, "Oper
 export function dpOperationStatus(input: BackupInput): Reply {
   const op = dpOperationOf(input.state, input.route.operationId, input.route.subscriptionId);
   if (op === undefined) return operationNotFound(input.route.operationId);
-  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
+  const status = pollOperation(op, input.state.options, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
   const body: Record<string, unknown> = { id: statusPath(op), name: op.id, status, startTime: op.startTime };
   if (status !== "InProgress") body.endTime = op.endTime;
   if (status === "Failed" && op.failure !== undefined) body.error = { code: op.failure.code, message: op.failure.message };
@@ -105,7 +105,7 @@ export function dpOperationStatus(input: BackupInput): Reply {
 export function dpOperationResult(input: BackupInput): Reply {
   const op = dpOperationOf(input.state, input.route.operationId, input.route.subscriptionId);
   if (op === undefined) return operationNotFound(input.route.operationId);
-  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
+  const status = pollOperation(op, input.state.options, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
   if (status === "InProgress") return { status: 202, headers: asyncHeaders(input.state, op) };
   if (status === "Failed" && op.failure !== undefined) return armError(op.failure.status, op.failure.code, op.failure.message);
   if (input.state.options.dpJobIdIn === "status") return operationNotFound(input.route.operationId);

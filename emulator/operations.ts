@@ -24,6 +24,8 @@ export interface Operation {
   endTime?: string;
   /** Polls answered InProgress so far. */
   polls: number;
+  /** Polls this operation answers InProgress, drawn at its first poll. */
+  pollsBeforeDone?: number;
   neverFinishes: boolean;
   jobId: string;
   failure?: OperationFailure;
@@ -62,12 +64,14 @@ export function newBackupOperation(vault: "rs" | "dp", item: AcceptedItem, apiVe
 }
 
 /**
- * Each poll of the status or the result URL counts; InProgress `pollsBeforeDone` times, then the final status.
+ * Each poll of the status or the result URL counts; InProgress `pollsBeforeDone` times (a count drawn per
+ * operation up to `pollsBeforeDoneMax` when that is larger), then the final status.
  * `ended` runs once, when the operation ends.
  */
-export function pollOperation(op: Operation, pollsBeforeDone: number, forceRunning: boolean, ended: (op: Operation) => void): OperationStatus {
+export function pollOperation(op: Operation, options: { pollsBeforeDone: number; pollsBeforeDoneMax: number }, forceRunning: boolean, ended: (op: Operation) => void): OperationStatus {
   if (op.endTime === undefined && (forceRunning || op.neverFinishes)) return "InProgress";
-  if (op.endTime === undefined && op.polls < pollsBeforeDone) {
+  op.pollsBeforeDone ??= drawBetween(options.pollsBeforeDone, options.pollsBeforeDoneMax);
+  if (op.endTime === undefined && op.polls < op.pollsBeforeDone) {
     op.polls += 1;
     return "InProgress";
   }
@@ -76,4 +80,9 @@ export function pollOperation(op: Operation, pollsBeforeDone: number, forceRunni
     ended(op);
   }
   return op.failure === undefined ? "Succeeded" : "Failed";
+}
+
+/** A whole number from min to max, uniformly; min when max is not larger. */
+export function drawBetween(min: number, max: number): number {
+  return max > min ? min + Math.floor(Math.random() * (max - min + 1)) : min;
 }

@@ -127,7 +127,7 @@ const operationNotFound = (id: string | undefined): Reply => armError(404, "BMSU
 export function rsOperationStatus(input: BackupInput): Reply {
   const op = operationOf(input);
   if (op === undefined) return operationNotFound(input.route.operationId);
-  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
+  const status = pollOperation(op, input.state.options, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
   const body: Record<string, unknown> = { id: op.id, name: op.id, status, startTime: op.startTime };
   if (status !== "InProgress") body.endTime = op.endTime;
   if (status === "Succeeded") body.properties = { objectType: "OperationStatusJobExtendedInfo", jobId: op.jobId };
@@ -140,7 +140,7 @@ export function rsOperationStatus(input: BackupInput): Reply {
 export function rsOperationResult(input: BackupInput): Reply {
   const op = operationOf(input);
   if (op === undefined) return operationNotFound(input.route.operationId);
-  const status = pollOperation(op, input.state.options.pollsBeforeDone, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
+  const status = pollOperation(op, input.state.options, input.modifiers.has("neverFinishes"), (ended) => endJob(input.state, ended));
   if (status === "InProgress") {
     return { status: 202, headers: { location: absoluteUrl(input.state.url, `${op.itemId}/operationResults/${op.id}`, op.apiVersion), "retry-after": String(input.state.options.retryAfterSeconds) } };
   }

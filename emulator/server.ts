@@ -9,6 +9,7 @@ import { armError, delay, lowerCaseHeaders, newId, parseBody, queryOf, readBody,
 import type { Reply } from "./http.ts";
 import { takeWriteToken } from "./limits.ts";
 import { msiReply } from "./msi.ts";
+import { drawBetween } from "./operations.ts";
 import { rsItem, rsOperationResult, rsOperationStatus, rsTrigger } from "./recovery-services.ts";
 import type { BackupInput } from "./recovery-services.ts";
 import { classify } from "./routes.ts";
@@ -117,7 +118,7 @@ export function armHandler(state: State): (req: IncomingMessage, res: ServerResp
       const { record, route } = await recordArrival(state, req, (url, method) => classify(method, segmentsOf(url.pathname)));
       try {
         const faults = applyFaults(state.faults, { kind: route.kind, subscriptionId: route.subscriptionId, itemId: record.itemId, rawPath: record.path });
-        const wait = state.options.latencyMs + faults.delayMs;
+        const wait = drawBetween(state.options.latencyMs, state.options.latencyMaxMs) + faults.delayMs;
         if (wait > 0) await delay(wait);
         if (faults.terminal === "reset") {
           req.socket.destroy();

@@ -30,8 +30,10 @@ export interface State {
 
 export const DEFAULT_OPTIONS: RuntimeOptions = {
   latencyMs: 0,
+  latencyMaxMs: 0,
   tokenLifetimeSeconds: 3600,
   pollsBeforeDone: 1,
+  pollsBeforeDoneMax: 0,
   retryAfterSeconds: 0,
   argPageSize: 1000,
   argQuota: { perWindow: 15, windowMs: 5000 },

@@ -4,12 +4,16 @@ import type { JobRecord } from "./jobs.ts";
 export interface EmulatorOptions {
   /** Added to every ARM response (not to the managed-identity endpoint). Default 0. */
   latencyMs?: number;
+  /** When larger than latencyMs, each ARM response takes a latency drawn uniformly from latencyMs to this (the services answer in 0.3-1 s). Default 0. */
+  latencyMaxMs?: number;
   /** Expected X-IDENTITY-HEADER value. Default: random. */
   identityHeader?: string;
   /** expires_on = now + this. Default 3600. */
   tokenLifetimeSeconds?: number;
   /** Operation status answers InProgress this many times before the final status. Default 1. */
   pollsBeforeDone?: number;
+  /** When larger than pollsBeforeDone, each operation answers InProgress a count drawn from pollsBeforeDone to this. Default 0. */
+  pollsBeforeDoneMax?: number;
   /** Retry-After on 202s. Default 0 so tests are fast; the real services say 60. */
   retryAfterSeconds?: number;
   /** Largest page Resource Graph answers, whatever $top asks (it also cuts pages at 16 MB). Default 1000 (the ARG maximum). */

@@ -75,17 +75,17 @@ param retryExpiryDays int = 10
 @minValue(1)
 @maxValue(100000)
 @description('RETRY_MAX_PER_RUN: most on-demand backups one run triggers; the rest is deferred.')
-param retryMaxPerRun int = 500
+param retryMaxPerRun int = 5000
 
 @minValue(1)
 @maxValue(100000)
 @description('RETRY_MAX_PER_SUBSCRIPTION: most on-demand backups one run triggers per subscription.')
-param retryMaxPerSubscription int = 100
+param retryMaxPerSubscription int = 200
 
 @minValue(1)
 @maxValue(64)
 @description('RETRY_CONCURRENCY: ARM writes in flight at once.')
-param retryConcurrency int = 8
+param retryConcurrency int = 32
 
 @description('RETRY_DRY_RUN: plan and report, trigger nothing. A safe first deployment.')
 param retryDryRun bool = false

@@ -18,7 +18,7 @@ const PageSchema = z.looseObject({ value: z.array(PermissionSchema), nextLink: z
 const MAX_PAGES = 20;
 
 export async function listSubscriptionPermissions(arm: ArmConnection, subscriptionId: string): Promise<Permission[]> {
-  const client = getClient(arm.endpoint, arm.credential, { credentials: { scopes: [arm.tokenScope] }, tlsOptions: arm.tlsCa === undefined ? undefined : { ca: arm.tlsCa } });
+  const client = getClient(arm.endpoint, arm.credential, { credentials: { scopes: [arm.tokenScope] }, tlsOptions: arm.tlsOptions, httpClient: arm.httpClient });
   useArmRetryPolicy(client.pipeline, arm.retry);
   const permissions: Permission[] = [];
   let response = await client.path("/subscriptions/{subscriptionId}/providers/Microsoft.Authorization/permissions", subscriptionId).get({ queryParameters: { "api-version": API_VERSION } });

@@ -11,7 +11,8 @@ export function createResourceGraphClient(arm: ArmConnection): ResourceGraphClie
     endpoint: arm.endpoint,
     // ResourceGraphClient 5 ignores credentialScopes; the scope goes here.
     credentials: { scopes: [arm.tokenScope] },
-    tlsOptions: arm.tlsCa === undefined ? undefined : { ca: arm.tlsCa },
+    tlsOptions: arm.tlsOptions,
+    httpClient: arm.httpClient,
   });
   useArmRetryPolicy(client.pipeline, arm.retry);
   return client;
@@ -23,7 +24,8 @@ export function createRecoveryServicesClient(arm: ArmConnection, subscriptionId:
     $host: arm.endpoint,
     endpoint: arm.endpoint,
     credentialScopes: [arm.tokenScope],
-    tlsOptions: arm.tlsCa === undefined ? undefined : { ca: arm.tlsCa },
+    tlsOptions: arm.tlsOptions,
+    httpClient: arm.httpClient,
   });
   useArmRetryPolicy(client.pipeline, arm.retry);
   usePacer(client.pipeline, pacer);
@@ -35,7 +37,8 @@ export function createDataProtectionClient(arm: ArmConnection, subscriptionId: s
   const client = new DataProtectionClient(arm.credential, subscriptionId, {
     endpoint: arm.endpoint,
     credentials: { scopes: [arm.tokenScope] },
-    tlsOptions: arm.tlsCa === undefined ? undefined : { ca: arm.tlsCa },
+    tlsOptions: arm.tlsOptions,
+    httpClient: arm.httpClient,
   });
   useArmRetryPolicy(client.pipeline, arm.retry);
   usePacer(client.pipeline, pacer);

@@ -1,4 +1,5 @@
 import type { TokenCredential } from "@azure/core-auth";
+import { createDefaultHttpClient, type HttpClient } from "@azure/core-rest-pipeline";
 import { OperationBoundsSchema, type OperationBounds, type OperationBoundsInput } from "./operation.ts";
 import { RetryOptionsSchema, type RetryOptions, type RetryOptionsInput } from "./retry.ts";
 
@@ -12,8 +13,17 @@ export interface ArmConnection {
   endpoint: string;
   /** The token scope every client asks for: `${endpoint}/.default` (sovereign clouds, the emulator). */
   tokenScope: string;
-  /** Extra CA to trust (PEM), for a local ARM; per client, never process-wide. */
-  tlsCa?: string;
+  /**
+   * Extra CA to trust (PEM), for a local ARM; per connection, never process-wide. One object for every client: the
+   * HTTP client keeps one socket pool per TLS options object.
+   */
+  tlsOptions?: { ca: string };
+  /**
+   * One HTTP client for every client of the run (Resource Graph, and both vault kinds of every subscription): one
+   * keep-alive socket pool, bounded by the requests in flight. A client of its own per subscription and vault kind
+   * kept a pool each, and the idle TLS sockets of 200 pools grew the process with the concurrency (bench/README.md).
+   */
+  httpClient: HttpClient;
   retry: RetryOptions;
   operation: OperationBounds;
 }
@@ -32,7 +42,8 @@ export function connectArm(options: ArmConnectionOptions): ArmConnection {
     credential: options.credential,
     endpoint,
     tokenScope: tokenScopeOf(endpoint),
-    tlsCa: options.tlsCa,
+    tlsOptions: options.tlsCa === undefined ? undefined : { ca: options.tlsCa },
+    httpClient: createDefaultHttpClient(),
     retry: RetryOptionsSchema.parse(options.retry ?? {}),
     operation: OperationBoundsSchema.parse(options.operation ?? {}),
   };

@@ -12,15 +12,15 @@ import { codeOfStatus, OperationFailedError, RetryBackupsError } from "../core/i
 /** How long we follow an accepted backup's async operation before reporting it without a job id. */
 export const OperationBoundsSchema = z.object({
   maxPolls: z.number().int().min(0).default(30),
-  /** Cap on the wait between polls, including the service's Retry-After (60 s on the Backup APIs). */
-  maxPollIntervalMs: z.number().int().min(0).default(30_000),
+  /**
+   * Wait between polls when the service sends no Retry-After. A Retry-After is followed as sent (60 s on the Backup
+   * APIs): ARM asks clients to, and polling sooner only spends reads on an answer that has not changed. timeoutMs bounds it.
+   */
+  maxPollIntervalMs: z.number().int().min(0).default(10_000),
   timeoutMs: z.number().int().min(0).default(600_000),
 });
 export type OperationBounds = z.infer<typeof OperationBoundsSchema>;
 export type OperationBoundsInput = z.input<typeof OperationBoundsSchema>;
-
-/** Wait between polls when the service sent no Retry-After. */
-const DEFAULT_POLL_INTERVAL_MS = 10_000;
 
 /** What a finished backup operation names. */
 export interface OperationJob {
@@ -135,7 +135,7 @@ export async function followOperation<T>(options: FollowOptions<T>): Promise<Fol
     const stopped = { done: false as const, reason: "the backup was accepted; following its operation stopped when the run was cancelled; find the job in the vault's backup jobs" };
     if (options.signal?.aborted === true) return stopped;
     try {
-      await sleep(Math.min(delay ?? DEFAULT_POLL_INTERVAL_MS, bounds.maxPollIntervalMs, bounds.timeoutMs - elapsed), undefined, { signal: options.signal });
+      await sleep(Math.min(delay ?? bounds.maxPollIntervalMs, bounds.timeoutMs - elapsed), undefined, { signal: options.signal });
     } catch {
       return stopped;
     }

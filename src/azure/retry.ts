@@ -10,6 +10,8 @@ export const RetryOptionsSchema = z.object({
   maxDelayMs: z.number().int().min(0).default(30_000),
   /** Cap on any single wait, including a service's Retry-After: a longer ask gives up on the request. */
   maxWaitMs: z.number().int().min(0).default(60_000),
+  /** ARM's documented write refill per subscription (10 per second), which the write pacer mirrors. */
+  writeRefillPerSecond: z.number().positive().default(10),
 });
 export type RetryOptions = z.infer<typeof RetryOptionsSchema>;
 export type RetryOptionsInput = z.input<typeof RetryOptionsSchema>;

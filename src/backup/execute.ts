@@ -82,7 +82,7 @@ function createContext(options: ExecuteOptions): BackupContext {
   const dataProtection = new Map<string, DataProtectionClient>();
   // Both vault kinds of a subscription draw on the same ARM write bucket, so they share one pacer.
   const pacers = new Map<string, WritePacer>();
-  const pacerOf = (subscriptionId: string) => cached(pacers, subscriptionId, () => createWritePacer({ maxWaitMs: options.arm.retry.maxWaitMs }));
+  const pacerOf = (subscriptionId: string) => cached(pacers, subscriptionId, () => createWritePacer({ maxWaitMs: options.arm.retry.maxWaitMs, refillPerSecond: options.arm.retry.writeRefillPerSecond }));
   return {
     arm: options.arm,
     dryRun: options.dryRun,

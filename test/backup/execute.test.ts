@@ -63,7 +63,7 @@ interface ExecuteTestOptions {
 
 function execute(actions: PlannedAction[], options: ExecuteTestOptions = {}): Promise<ActionReport[]> {
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logs.push(line) }, base: { runId: "run-1" } });
-  const connection = options.operation === undefined ? arm : connectArm({ ...arm, operation: options.operation });
+  const connection = options.operation === undefined ? arm : connectArm({ credential: h.credential, endpoint: emulator.url, tlsCa: emulator.ca, retry: FAST_RETRY, operation: options.operation });
   return executeActions(actions, { arm: connection, concurrency: options.concurrency ?? 4, expiryDays: 10, dryRun: options.dryRun ?? false, logger });
 }
 
@@ -376,13 +376,23 @@ describe("following the operation", () => {
   });
 
   it("does not hold a write slot while following an operation", async () => {
-    // Retry-After 1 s, capped to 200 ms: the first poll comes well after the writes of the others.
+    // Retry-After 1 s: the first poll comes well after the writes of the others.
     emulator.configure({ retryAfterSeconds: 1 });
     const ids = [vm(SUB_A, "vm-s1"), vm(SUB_A, "vm-s2"), vm(SUB_A, "vm-s3")];
     const reports = await execute(plan(ids.map((id) => row(id))), { concurrency: 1, operation: { maxPolls: 2, maxPollIntervalMs: 200, timeoutMs: 5_000 } });
     const kinds = emulator.requests.filter((r) => r.kind !== "msi").map((r) => r.kind);
     expect(kinds.slice(0, 3)).toEqual(["rs.trigger", "rs.trigger", "rs.trigger"]);
     expect(reports.every((r) => r.outcome === "triggered" && r.jobId !== undefined)).toBe(true);
+  });
+
+  it("waits the Retry-After the service asks before polling, even over maxPollIntervalMs", async () => {
+    // ARM asks clients to follow Retry-After (60 s on the Backup APIs); maxPollIntervalMs is only the wait without one.
+    emulator.configure({ retryAfterSeconds: 1 });
+    const reports = await execute(plan([row(vm(SUB_A, "vm-ra"))]), { operation: { maxPolls: 3, maxPollIntervalMs: 10, timeoutMs: 5_000 } });
+    expect(reports[0]?.jobId).toBeDefined();
+    const trigger = emulator.requests.find((r) => r.kind === "rs.trigger");
+    const poll = emulator.requests.find((r) => r.kind === "rs.operationStatus");
+    expect((poll?.at ?? 0) - (trigger?.at ?? 0)).toBeGreaterThanOrEqual(950);
   });
 });
 

@@ -75,7 +75,7 @@ let bundle: BuildResult;
 beforeAll(async () => {
   h = await startHarness();
   dir = await mkdtemp(path.join(os.tmpdir(), "rfb-bundle-"));
-  bundle = await buildBundle(path.join(dir, "index.js"));
+  bundle = await buildBundle({ outfile: path.join(dir, "index.js") });
   await writeFile(path.join(dir, "package.json"), '{ "type": "module" }\n');
   await mkdir(path.join(dir, "node_modules", "@azure", "functions-core"), { recursive: true });
   await writeFile(path.join(dir, "node_modules", "@azure", "functions-core", "package.json"), '{ "name": "@azure/functions-core", "main": "index.js" }\n');

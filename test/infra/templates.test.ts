@@ -26,9 +26,10 @@ const DESIGN_SETTINGS: Record<string, string | undefined> = {
   RETRY_SUBSCRIPTIONS: undefined,
   RETRY_MANAGEMENT_GROUPS: undefined,
   RETRY_EXPIRY_DAYS: "10",
-  RETRY_MAX_PER_RUN: "500",
-  RETRY_MAX_PER_SUBSCRIPTION: "100",
-  RETRY_CONCURRENCY: "8",
+  // Issue 18: defaults chosen from the bench's curve (bench/README.md, "Defaults").
+  RETRY_MAX_PER_RUN: "5000",
+  RETRY_MAX_PER_SUBSCRIPTION: "200",
+  RETRY_CONCURRENCY: "32",
   RETRY_DRY_RUN: "false",
   // Issue 16: the pause switch (README "Pause and resume").
   RETRY_PAUSED: "false",
