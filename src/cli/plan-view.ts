@@ -18,7 +18,7 @@ export function renderPlan(prepared: PreparedSweep): string {
   ];
   if (triggers.length > 0) {
     lines.push("  first items to trigger:");
-    for (const a of triggers.slice(0, FIRST_ITEMS)) lines.push(`    ${(a.workload ?? "?").padEnd(16)} ${a.ref.itemId}`);
+    for (const a of triggers.slice(0, FIRST_ITEMS)) lines.push(`    ${(a.workload ?? (a.ref.kind === "dataProtection" ? "Backup vault" : "Recovery Services")).padEnd(17)} ${a.ref.itemId}`);
     if (triggers.length > FIRST_ITEMS) lines.push(`    ... and ${triggers.length - FIRST_ITEMS} more`);
   }
   return lines.join("\n") + "\n";

@@ -60,7 +60,7 @@ describe("sweep at a terminal", () => {
     const { code, out } = await inTerminal(["sweep"], {}, "n");
     expect(out).toContain("Plan (nothing has been sent yet)");
     expect(out).toMatch(/outcomes: 2 to trigger/);
-    expect(out).toMatch(/caps: +at most 500 backups this run, 100 per subscription, 8 writes at once/);
+    expect(out).toMatch(/caps: +at most 5000 backups this run, 200 per subscription, 32 writes at once/);
     expect(out).toContain("Proceed and trigger 2 backup(s)? [y/N]");
     expect(out).toContain("Nothing was sent.");
     expect(code).toBe(0);
@@ -168,8 +168,8 @@ describe("the conventions", () => {
     const json = await runCli(["sweep", "--dry-run", "--output", "json", "--subscription", `${SUBS.a},${SUBS.b}`], env);
     const report = ReportSchema.parse(JSON.parse(json.stdout));
     expect(report.scope).toEqual({ subscriptions: [SUBS.a, SUBS.b] });
-    expect(report.caps).toEqual({ maxBackups: 500, maxPerSubscription: 100, concurrency: 8 });
-    for (const command of ["sweep", "check-queries", "show-query"]) {
+    expect(report.caps).toEqual({ maxBackups: 5000, maxPerSubscription: 200, concurrency: 32 });
+    for (const command of ["sweep", "check-queries", "show-query", "doctor", "runs"]) {
       const help = await runCli([command, "--help"], {});
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: retry-failed-backups ${command}`));
