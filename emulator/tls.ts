@@ -1,9 +1,12 @@
 import { generate } from "selfsigned";
 
-/** A fresh self-signed server certificate for 127.0.0.1 and localhost; clients trust it through `ca`. */
-export async function makeCertificate(): Promise<{ key: string; cert: string }> {
+/**
+ * A fresh self-signed server certificate for 127.0.0.1 and localhost; clients trust it through `ca`. Another server
+ * beside the emulator gives its own subject: one process trusting two anchors with one subject would match the wrong key.
+ */
+export async function makeCertificate(commonName = "localhost"): Promise<{ key: string; cert: string }> {
   const now = Date.now();
-  const pems = await generate([{ name: "commonName", value: "localhost" }], {
+  const pems = await generate([{ name: "commonName", value: commonName }], {
     keyType: "ec",
     curve: "P-256",
     algorithm: "sha256",

@@ -1,8 +1,7 @@
 import { z } from "zod";
-import { SettingsError } from "./core/index.ts";
+import { GUID, SettingsError } from "./core/index.ts";
 import { LOG_LEVELS } from "./log.ts";
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const MANAGEMENT_GROUP = /^[A-Za-z0-9_().-]{1,90}$/;
 // NCRONTAB: six fields (second minute hour day month day-of-week), as Azure Functions timers use.
 const NCRONTAB_FIELD = /^(\*|\d+|\d+-\d+|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d+)?(,(\*|\d+|\d+-\d+|[A-Za-z]{3}(-[A-Za-z]{3})?)(\/\d+)?)*$/;

@@ -1,3 +1,4 @@
+import type { TokenCredential } from "@azure/core-auth";
 import { createCredential } from "../azure/index.ts";
 import { createRunStore, RUN_ID, type RunStore } from "../runs/index.ts";
 import { loadSettings, type Settings } from "../settings.ts";
@@ -6,9 +7,9 @@ import { printReport, UsageError, type CliIo, type Command } from "./io.ts";
 
 const NO_STORE = "no run history is configured: set RETRY_RUNS_BLOB_ENDPOINT to the blob endpoint of the app's storage account (e.g. https://mystorage.blob.core.windows.net; the deployment's output runsBlobEndpoint) and sign in with an identity that has Storage Blob Data Reader on it (az login)\n";
 
-/** The run store the function app writes, read with the CLI's credential (az login on a laptop). */
-export function cliRunStore(settings: Settings): RunStore | undefined {
-  return settings.runsEndpoint === undefined ? undefined : createRunStore({ endpoint: settings.runsEndpoint, credential: createCredential({ kind: "default", clientId: settings.clientId }) });
+/** The run store the function app writes, read with the CLI's credential (az login on a laptop); a sweep passes the one it already holds. */
+export function cliRunStore(settings: Settings, credential: TokenCredential = createCredential({ kind: "default", clientId: settings.clientId })): RunStore | undefined {
+  return settings.runsEndpoint === undefined ? undefined : createRunStore({ endpoint: settings.runsEndpoint, credential });
 }
 
 export const runsCommand: Command = {

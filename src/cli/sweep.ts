@@ -1,6 +1,6 @@
 import { connectArm, createCredential } from "../azure/index.ts";
 import { loadSettings } from "../settings.ts";
-import { RetryBackupsError } from "../core/index.ts";
+import { GUID, RetryBackupsError } from "../core/index.ts";
 import { beginRun } from "../runs/index.ts";
 import { executeSweep, prepareSweep } from "../sweep.ts";
 import { isJson, listOf, parseFlags } from "./args.ts";
@@ -10,7 +10,6 @@ import { checkRules, fetchToken, reachEndpoint } from "./preflight.ts";
 import { cliRunStore } from "./runs.ts";
 import { progressOf, statusLine, useColor } from "./terminal.ts";
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const sweepCommand: Command = {
   usage: "retry-failed-backups sweep [--dry-run] [--rule NAME[,NAME]]... [--subscription ID[,ID]]... [--max-retries N] [--queries-dir DIR] [--yes] [-o table|json] [--no-color]",
@@ -57,7 +56,7 @@ export const sweepCommand: Command = {
     const dryRun = values["dry-run"] === true;
     // With RETRY_RUNS_BLOB_ENDPOINT the CLI takes the function app's run lease too (the plan is read under it, so no
     // other instance triggers the same items in between), and keeps its report beside theirs.
-    const run = await beginRun({ store: cliRunStore(settings), trigger: "cli", logger });
+    const run = await beginRun({ store: cliRunStore(settings, arm.credential), trigger: "cli", logger });
     try {
       const prepared = await prepareSweep({
         trigger: "cli",

@@ -25,7 +25,8 @@ export interface DataProtectionInstanceRef extends CommonRef {
 export type ItemRef = RecoveryServicesItemRef | DataProtectionInstanceRef;
 
 const MAX_ID_LENGTH = 1024;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A subscription, client or run id. */
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESOURCE_GROUP = /^[A-Za-z0-9_().-]{1,90}$/;
 const VAULT = /^[A-Za-z0-9][A-Za-z0-9-]{0,48}[A-Za-z0-9]$/;
 // Container and item names hold `;`-separated parts (VM and database names, instance, share); spaces occur in SQL names.

@@ -2,7 +2,7 @@
 export { closest } from "./closest.ts";
 export { codeOfStatus, tidyMessage, toArmError } from "./arm-error.ts";
 export { messageOf, OperationFailedError, QueryFileError, RetryBackupsError, SettingsError } from "./errors.ts";
-export { parseItemId, type DataProtectionInstanceRef, type ItemRef, type RecoveryServicesItemRef } from "./ids.ts";
+export { GUID, parseItemId, type DataProtectionInstanceRef, type ItemRef, type RecoveryServicesItemRef } from "./ids.ts";
 export { MAX_RULES, RULE_NAME, RunOverridesSchema, type RunOverrides } from "./overrides.ts";
 export {
   OUTCOMES,

@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { GUID } from "./ids.ts";
 
 /** A rule's name: its .kql file name without .kql, plain file-name characters. */
 export const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const MAX_RULES = 100;
 const MAX_SUBSCRIPTIONS = 1000;

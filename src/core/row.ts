@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GUID } from "./ids.ts";
 
 /** Backup types an on-demand SQL / SAP HANA backup accepts that a retry may ask for. */
 const BACKUP_TYPES = ["Full", "Differential", "Log", "CopyOnlyFull", "Incremental"] as const;
@@ -28,7 +29,7 @@ const optionalBool = z.preprocess((v) => {
 export const RowSchema = z
   .object({
     id: text(2048),
-    subscriptionId: z.string().trim().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a subscription GUID"),
+    subscriptionId: z.string().trim().regex(GUID, "must be a subscription GUID"),
     itemId: text(2048),
     failedAt: z.preprocess(
       (v) => (v === null || v === "" ? undefined : v),

@@ -76,7 +76,7 @@ function scopeOf(settings: Settings): { subscriptions?: string[]; managementGrou
 }
 
 async function argRows(client: ResourceGraphClient, settings: Settings, query: string, top?: number): Promise<Record<string, unknown>[]> {
-  const answer = await client.resources({ query, ...scopeOf(settings), options: { resultFormat: "objectArray", ...(top === undefined ? {} : { top }) } });
+  const answer = await client.resources({ query, ...scopeOf(settings), options: { resultFormat: "objectArray", top } });
   return answer.data as Record<string, unknown>[];
 }
 

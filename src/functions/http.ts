@@ -4,9 +4,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { listQueryNames } from "../queries/index.ts";
 import { RunLockUnavailableError, SweepInProgressError } from "../runs/index.ts";
 import { parseSweepRequest } from "./body.ts";
-import { PROBLEM_TYPES, problemResponse, settingProblems } from "./problem.ts";
+import { PROBLEM_TYPES, problemResponse } from "./problem.ts";
 import { runStoreOf, startGuardedSweep } from "./guarded.ts";
-import { NoTokenError, startInvocation, type FunctionDeps, type Invocation } from "./run.ts";
+import { NoTokenError, startHttpInvocation, type FunctionDeps } from "./run.ts";
 
 /** Azure's front end ends a request after 230 s; a caller may wait at most this long before the answer is 202. */
 const MAX_WAIT_SECONDS = 200;
@@ -18,14 +18,9 @@ const DEFAULT_WAIT_SECONDS = 30;
  */
 export async function httpHandler(request: HttpRequest, context: InvocationContext, deps: FunctionDeps = {}): Promise<HttpResponseInit> {
   const { invocationId } = context;
-  let invocation: Invocation;
-  try {
-    invocation = startInvocation(context, "http", deps);
-  } catch (error) {
-    if (!(error instanceof SettingsError)) throw error;
-    // The caller cannot fix app settings: a server-side misconfiguration, named so the reader knows what to change.
-    return problemResponse({ type: PROBLEM_TYPES.invalidSettings, status: 500, title: "The app settings are invalid", problems: settingProblems(error.problems), invocationId });
-  }
+  const started = startHttpInvocation(context, deps);
+  if ("response" in started) return started.response;
+  const { invocation } = started;
   const { settings, logger, env } = invocation;
   if (settings.paused) {
     const detail = "RETRY_PAUSED is true: the app runs no sweep until it is set to false (README \"Pause and resume\").";
@@ -66,7 +61,7 @@ export async function httpHandler(request: HttpRequest, context: InvocationConte
   } catch (error) {
     if (error instanceof RunLockUnavailableError) {
       logger.error({ event: "sweep.failed", trigger: "http", error: { code: error.code, message: error.message } }, "the run lock could not be taken; no sweep ran");
-      return { ...problemResponse({ type: PROBLEM_TYPES.runLockUnavailable, status: 503, title: "The run lock could not be taken; no sweep ran", detail: error.message, invocationId }), headers: { "content-type": "application/problem+json", "retry-after": "60" } };
+      return problemResponse({ type: PROBLEM_TYPES.runLockUnavailable, status: 503, title: "The run lock could not be taken; no sweep ran", detail: error.message, invocationId }, 60);
     }
     if (error instanceof SweepInProgressError) {
       logger.warn({ event: "http.rejected", status: 409, runningRunId: error.runningRunId }, error.message);

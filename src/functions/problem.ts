@@ -16,6 +16,7 @@ export const PROBLEM_TYPES = {
   runLockUnavailable: "urn:retry-failed-backups:problem:run-lock-unavailable",
   runNotFound: "urn:retry-failed-backups:problem:run-not-found",
   noRunStore: "urn:retry-failed-backups:problem:no-run-store",
+  runStoreUnavailable: "urn:retry-failed-backups:problem:run-store-unavailable",
 } as const;
 
 export interface ProblemInit {
@@ -29,9 +30,11 @@ export interface ProblemInit {
   runningRunId?: string;
 }
 
-/** An RFC 7807 problem response; never a stack trace. */
-export function problemResponse(init: ProblemInit): HttpResponseInit {
-  return { status: init.status, headers: { "content-type": "application/problem+json" }, jsonBody: init };
+/** An RFC 7807 problem response; never a stack trace. `retryAfterSeconds` tells the caller when to try again. */
+export function problemResponse(init: ProblemInit, retryAfterSeconds?: number): HttpResponseInit {
+  const headers: Record<string, string> = { "content-type": "application/problem+json" };
+  if (retryAfterSeconds !== undefined) headers["retry-after"] = String(retryAfterSeconds);
+  return { status: init.status, headers, jsonBody: init };
 }
 
 /** SettingsError problems read `NAME="value" message.`; the setting's name becomes the field. */

@@ -1,10 +1,11 @@
-import type { InvocationContext } from "@azure/functions";
+import type { HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { TokenCredential } from "@azure/core-auth";
 import { connectArm, createCredential, type ArmConnection, type ArmConnectionOptions } from "../azure/index.ts";
 import { identitySecrets, messageOf, RetryBackupsError, SettingsError, type Report, type RunOverrides } from "../core/index.ts";
 import { createLogger, sinkDestination, type Logger, type LogLevel } from "../log.ts";
 import { loadSettings, type Settings } from "../settings.ts";
 import { sweep } from "../sweep.ts";
+import { PROBLEM_TYPES, problemResponse, settingProblems } from "./problem.ts";
 
 /** Test seams: the environment, and the emulator's CA and short waits. The credential is always the managed identity. */
 export interface FunctionDeps {
@@ -49,6 +50,16 @@ export function startInvocation(context: InvocationContext, trigger: FunctionTri
       );
     }
     throw error;
+  }
+}
+
+/** An HTTP invocation, or the 500 answer when the app settings are invalid: a caller cannot fix them, so they are named for whoever can. */
+export function startHttpInvocation(context: InvocationContext, deps: FunctionDeps): { invocation: Invocation } | { response: HttpResponseInit } {
+  try {
+    return { invocation: startInvocation(context, "http", deps) };
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    return { response: problemResponse({ type: PROBLEM_TYPES.invalidSettings, status: 500, title: "The app settings are invalid", problems: settingProblems(error.problems), invocationId: context.invocationId }) };
   }
 }
 

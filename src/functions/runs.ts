@@ -1,9 +1,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { messageOf, SettingsError } from "../core/index.ts";
+import { messageOf } from "../core/index.ts";
 import { RUN_ID, type RunStore } from "../runs/index.ts";
 import { runStoreOf } from "./guarded.ts";
-import { PROBLEM_TYPES, problemResponse, settingProblems } from "./problem.ts";
-import { startInvocation, type FunctionDeps, type Invocation } from "./run.ts";
+import { PROBLEM_TYPES, problemResponse } from "./problem.ts";
+import { startHttpInvocation, type FunctionDeps } from "./run.ts";
 
 const PAGE_SIZE = 20;
 
@@ -31,13 +31,9 @@ export async function runsHandler(request: HttpRequest, context: InvocationConte
 
 async function withStore(context: InvocationContext, deps: FunctionDeps, answer: (store: RunStore) => Promise<HttpResponseInit>): Promise<HttpResponseInit> {
   const { invocationId } = context;
-  let invocation: Invocation;
-  try {
-    invocation = startInvocation(context, "http", deps);
-  } catch (error) {
-    if (!(error instanceof SettingsError)) throw error;
-    return problemResponse({ type: PROBLEM_TYPES.invalidSettings, status: 500, title: "The app settings are invalid", problems: settingProblems(error.problems), invocationId });
-  }
+  const started = startHttpInvocation(context, deps);
+  if ("response" in started) return started.response;
+  const { invocation } = started;
   const store = runStoreOf(invocation.settings);
   if (store === undefined) {
     return problemResponse({ type: PROBLEM_TYPES.noRunStore, status: 404, title: "No run history is kept", detail: "Set RETRY_RUNS_BLOB_ENDPOINT to the blob endpoint of the app's storage account (the Bicep deployment does) to keep every run's report.", invocationId });
@@ -46,6 +42,6 @@ async function withStore(context: InvocationContext, deps: FunctionDeps, answer:
     return await answer(store);
   } catch (error) {
     invocation.logger.error({ event: "runs.unavailable", error: { message: messageOf(error) } }, "the run store could not be read");
-    return { ...problemResponse({ type: PROBLEM_TYPES.runLockUnavailable, status: 503, title: "The run store could not be read", detail: messageOf(error), invocationId }), headers: { "content-type": "application/problem+json", "retry-after": "60" } };
+    return problemResponse({ type: PROBLEM_TYPES.runStoreUnavailable, status: 503, title: "The run store could not be read", detail: messageOf(error), invocationId }, 60);
   }
 }

@@ -1,7 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { isRestError } from "@azure/core-rest-pipeline";
 import { ContainerClient, type BlobClient, type BlobItem } from "@azure/storage-blob";
-import { identitySecrets, scrubber } from "../core/index.ts";
+import { GUID, identitySecrets, scrubber } from "../core/index.ts";
 import { RunDocumentSchema, type RunDocument, type RunSummary } from "./document.ts";
 
 const RUNS_CONTAINER = "runs";
@@ -67,13 +67,15 @@ export function createRunStore(options: RunStoreOptions): RunStore {
 }
 
 /** Run ids are ours (UUIDs); anything else is refused before it becomes a blob name. */
-export const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const RUN_ID = GUID;
 
 const reportName = (runId: string) => `reports/${runId.toLowerCase()}.json`;
 const indexName = (doc: RunDocument) => `recent/${String(LATEST - Date.parse(doc.startedAt)).padStart(13, "0")}-${doc.runId.toLowerCase()}`;
 
 function metadataOf(doc: RunDocument): Record<string, string> {
-  return { runid: doc.runId, trigger: doc.trigger, state: doc.state, startedat: doc.startedAt, ...(doc.endedAt === undefined ? {} : { endedat: doc.endedAt }), ...(doc.error === undefined ? {} : { errorcode: doc.error.code }) };
+  const fields = { runid: doc.runId, trigger: doc.trigger, state: doc.state, startedat: doc.startedAt, endedat: doc.endedAt, errorcode: doc.error?.code };
+  // Blob metadata takes strings only: a run still going has no end and no error.
+  return Object.fromEntries(Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 function summaryOf(m: Record<string, string>): RunSummary | undefined {

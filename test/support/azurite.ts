@@ -8,7 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { generate } from "selfsigned";
+import { makeCertificate } from "../../emulator/tls.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const MAIN = createRequire(import.meta.url).resolve("azurite/dist/src/blob/main.js");
@@ -35,31 +35,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-/**
- * A certificate of its own name: a process trusting both the emulator's and this one (NODE_EXTRA_CA_CERTS) must not
- * find two trust anchors with one subject, which OpenSSL would match by name to the wrong key.
- */
-async function certificate(): Promise<{ key: string; cert: string }> {
-  const now = Date.now();
-  const pems = await generate([{ name: "commonName", value: "azurite.localhost" }], {
-    keyType: "ec",
-    curve: "P-256",
-    algorithm: "sha256",
-    notBeforeDate: new Date(now - 60_000),
-    notAfterDate: new Date(now + 86_400_000),
-    extensions: [
-      { name: "basicConstraints", cA: false },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-      { name: "extKeyUsage", serverAuth: true },
-      { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
-    ],
-  });
-  return { key: pems.private, cert: pems.cert };
-}
-
 export async function startAzurite(): Promise<Azurite> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "rfb-azurite-"));
-  const { key, cert } = await certificate();
+  // Its own subject beside the emulator's certificate (NODE_EXTRA_CA_CERTS trusts both).
+  const { key, cert } = await makeCertificate("azurite.localhost");
   await writeFile(path.join(dir, "cert.pem"), cert);
   await writeFile(path.join(dir, "key.pem"), key);
   // The storage SDK's HTTPS client trusts the default CA list; the certificate joins it in this worker.
