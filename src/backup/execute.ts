@@ -9,7 +9,7 @@ import { createLimiter, createSemaphore, roundRobin } from "./concurrency.ts";
 import type { BackupContext, PathResult } from "./context.ts";
 import { triggerDataProtection } from "./data-protection.ts";
 import { triggerRecoveryServices } from "./recovery-services.ts";
-import { NOT_SENT } from "./trigger.ts";
+import { notSentReason } from "./trigger.ts";
 
 export interface ExecuteOptions {
   arm: ArmConnection;
@@ -58,7 +58,7 @@ export async function executeActions(actions: PlannedAction[], options: ExecuteO
     const release = options.signal?.aborted === true ? undefined : await admit();
     if (release === undefined || options.signal?.aborted === true) {
       release?.();
-      results.set(index, notSent({ ...action, reason: NOT_SENT }, options, "cancelled"));
+      results.set(index, notSent({ ...action, reason: notSentReason(options.signal) }, options, "cancelled"));
       continue;
     }
     const admitted: BackupContext = { ...ctx, write: (task) => ctx.write(task).finally(release) };

@@ -1,11 +1,14 @@
 import type { OperationState, PollerLike } from "@azure/core-lro";
 import { followOperation, onArmHost, retryAfterMs, type ArmAnswer, type OperationJob } from "../azure/index.ts";
-import { OperationFailedError } from "../core/index.ts";
+import { OperationFailedError, RetryBackupsError } from "../core/index.ts";
 import { classifyError } from "./classify.ts";
 import type { BackupContext, PathResult } from "./context.ts";
 
-/** The reason of an action the run did not send because it was cancelled. */
-export const NOT_SENT = "not sent: the run was cancelled (Ctrl-C) before this backup was triggered; the next run picks it up";
+/** Why an action was not sent once its run was stopped: by Ctrl-C, or by a typed error (the run lease lost). */
+export function notSentReason(signal: AbortSignal | undefined): string {
+  const why = signal?.reason instanceof RetryBackupsError ? `stopped (${signal.reason.code})` : "cancelled (Ctrl-C)";
+  return `not sent: the run was ${why} before this backup was triggered; the next run picks it up`;
+}
 
 export interface TriggerPlan {
   itemId: string;
@@ -42,7 +45,7 @@ export async function triggerAndFollow(plan: TriggerPlan, ctx: BackupContext): P
   } catch (error) {
     return { ...sent, ...classifyError(error, ctx.arm.retry, ctx.now()) };
   }
-  if (poller === undefined) return { ...sent, outcome: "cancelled", reason: NOT_SENT };
+  if (poller === undefined) return { ...sent, outcome: "cancelled", reason: notSentReason(ctx.signal) };
   const operationUrl = first?.headers["azure-asyncoperation"] ?? first?.headers.location;
   ctx.logger.debug({ event: "backup.http", step: "trigger", itemId: plan.itemId, status: first?.status, operation: operationUrl !== undefined });
   if (!poller.isDone && operationUrl !== undefined && !onArmHost(operationUrl, ctx.arm.endpoint)) {

@@ -57,6 +57,8 @@ export const sweepCommand: Command = {
     // With RETRY_RUNS_BLOB_ENDPOINT the CLI takes the function app's run lease too (the plan is read under it, so no
     // other instance triggers the same items in between), and keeps its report beside theirs.
     const run = await beginRun({ store: cliRunStore(settings, arm.credential), trigger: "cli", logger });
+    // Ctrl-C, or the run lease lost to another instance: either stops the triggers.
+    const signal = io.signal === undefined ? run.signal : AbortSignal.any([io.signal, run.signal]);
     try {
       const prepared = await prepareSweep({
         trigger: "cli",
@@ -65,7 +67,7 @@ export const sweepCommand: Command = {
         arm,
         logger,
         overrides: { dryRun: dryRun ? true : undefined, rules, subscriptions, maxBackups },
-        signal: io.signal,
+        signal,
         progress,
       });
       if (!prepared.dryRun && triggersOf(prepared) > 0 && io.stdinTTY === true && values.yes !== true && io.ask !== undefined && !cancelled()) {
@@ -81,10 +83,12 @@ export const sweepCommand: Command = {
         }
       }
       const report = await executeSweep(prepared);
-      await run.end({ report });
+      const stoppedBy = cancelled() ? new RetryBackupsError("Interrupted", "Ctrl-C: no more backups were sent; the actions not sent are reported cancelled") : undefined;
+      await run.end({ report, stoppedBy });
       progress?.stop();
       const code = printReport(report, io, json, color);
-      return cancelled() ? 130 : code;
+      // A lost lease was logged (run.leaseLost) as it happened; the exit code says the run did not end well.
+      return cancelled() ? 130 : run.signal.aborted ? 1 : code;
     } catch (error) {
       await run.end({ error });
       throw error;

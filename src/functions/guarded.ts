@@ -21,8 +21,8 @@ interface GuardedOptions {
  * starts the sweep; `done` settles when the run has ended and its document is kept.
  */
 export async function startGuardedSweep(options: GuardedOptions): Promise<{ runId: string; done: Promise<Report> }> {
-  const run = await beginRun({ store: options.store, trigger: options.trigger, logger: options.invocation.logger });
-  const done = runSweep({ trigger: options.trigger, runId: run.runId, invocation: options.invocation, deps: options.deps, overrides: options.overrides }).then(
+  const run = await beginRun({ store: options.store, trigger: options.trigger, logger: options.invocation.logger, leaseSeconds: options.deps.leaseSeconds });
+  const done = runSweep({ trigger: options.trigger, runId: run.runId, invocation: options.invocation, deps: options.deps, overrides: options.overrides, signal: run.signal }).then(
     async (report) => {
       await run.end({ report });
       return report;

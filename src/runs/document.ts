@@ -1,11 +1,14 @@
 import { z } from "zod";
 import { ReportSchema } from "../core/index.ts";
 
-/** One run as kept in the `runs` container: its state while it runs, its report when done, why it stopped when it failed. */
+/**
+ * One run as kept in the `runs` container: its state while it runs, its report when done. `stopped`: stopped part-way
+ * (Ctrl-C, the run lease lost), with the report so far and why; `failed`: the run could not make a report, and why.
+ */
 export const RunDocumentSchema = z.object({
   runId: z.string().min(1),
   trigger: z.enum(["timer", "http", "cli"]),
-  state: z.enum(["running", "completed", "failed"]),
+  state: z.enum(["running", "completed", "stopped", "failed"]),
   startedAt: z.string(),
   endedAt: z.string().optional(),
   report: ReportSchema.optional(),

@@ -14,31 +14,44 @@ export interface BeginRunOptions {
   leaseSeconds?: number;
 }
 
+/**
+ * How a run ended: its report (`stoppedBy` when it was stopped part-way, e.g. Ctrl-C), or the error that kept it
+ * from making one.
+ */
+export type RunOutcome = { report: Report; stoppedBy?: unknown } | { error: unknown };
+
 /** A run holding the lock. end() keeps its document and releases the lock; it never throws. */
 export interface Run {
   runId: string;
-  end(outcome: { report: Report } | { error: unknown }): Promise<void>;
+  /** Aborted with a RunLeaseLostError when the lease is lost: the sweep then sends no more backups. */
+  signal: AbortSignal;
+  end(outcome: RunOutcome): Promise<void>;
 }
 
 /**
- * Takes the lock for one run and keeps its document (running, then completed or failed). Throws SweepInProgressError
+ * Takes the lock for one run and keeps its document (running, then completed, stopped or failed). Throws SweepInProgressError
  * when another run holds the lock, RunLockUnavailableError when storage cannot be asked: the caller then does not sweep.
  */
 export async function beginRun(options: BeginRunOptions): Promise<Run> {
   const { store, trigger } = options;
   if (store === undefined) {
     const local = takeLocalLock();
-    return { runId: local.runId, end: async () => local.release() };
+    return { runId: local.runId, signal: new AbortController().signal, end: async () => local.release() };
   }
   const { runId, release: releaseLocal } = takeLocalLock();
   const logger = options.logger.child({ runId });
+  const leaseLost = new AbortController();
   let lease;
   try {
     lease = await takeLease({
       blob: store.lock,
       runId,
       seconds: options.leaseSeconds ?? 60,
-      onLost: (error) => logger.error({ event: "run.leaseLost", error: { code: codeOf(error), message: messageOf(error) } }, "the run lease could not be renewed; another instance may start a sweep while this one finishes"),
+      onLost: (error) => {
+        logger.error({ event: "run.leaseLost", error: { code: error.code, message: error.message } }, "the run lease was lost; this run sends no more backups");
+        leaseLost.abort(error);
+      },
+      onRenewalFailed: (error) => logger.warn({ event: "run.leaseRenewalFailed", error: errorOf(error) }, "the run lease could not be renewed; tried again at the next renewal while it lasts"),
     });
   } catch (error) {
     releaseLocal();
@@ -50,24 +63,33 @@ export async function beginRun(options: BeginRunOptions): Promise<Run> {
       await store.put(doc);
     } catch (error) {
       // A storage outage never stops a sweep: the report is still in the logs and the answer.
-      logger.error({ event: "run.notKept", state: doc.state, error: { code: codeOf(error), message: messageOf(error) } }, "the run's document could not be written to the run store");
+      logger.error({ event: "run.notKept", state: doc.state, error: errorOf(error) }, "the run's document could not be written to the run store");
     }
   };
   await keep({ runId, trigger, state: "running", startedAt });
   return {
     runId,
+    signal: leaseLost.signal,
     async end(outcome) {
       const endedAt = new Date().toISOString();
-      await keep(
-        "report" in outcome
-          ? { runId, trigger, state: "completed", startedAt, endedAt, report: outcome.report }
-          : { runId, trigger, state: "failed", startedAt, endedAt, error: { code: codeOf(outcome.error), message: messageOf(outcome.error) } },
-      );
-      await lease.release().catch((error: unknown) => logger.warn({ event: "run.lockNotReleased", error: { code: codeOf(error), message: messageOf(error) } }, "the run lease could not be released; it expires by itself"));
+      if ("error" in outcome) {
+        await keep({ runId, trigger, state: "failed", startedAt, endedAt, error: errorOf(outcome.error) });
+      } else {
+        // A lease lost after the last write stopped nothing: the run completed.
+        const stoppedBy = outcome.stoppedBy ?? (leaseLost.signal.aborted && outcome.report.actions.some((a) => a.outcome === "cancelled") ? leaseLost.signal.reason : undefined);
+        await keep(
+          stoppedBy === undefined
+            ? { runId, trigger, state: "completed", startedAt, endedAt, report: outcome.report }
+            : { runId, trigger, state: "stopped", startedAt, endedAt, report: outcome.report, error: errorOf(stoppedBy) },
+        );
+      }
+      await lease.release().catch((error: unknown) => logger.warn({ event: "run.lockNotReleased", error: errorOf(error) }, "the run lease could not be released; it expires by itself"));
       releaseLocal();
     },
   };
 }
+
+const errorOf = (error: unknown) => ({ code: codeOf(error), message: messageOf(error) });
 
 function codeOf(error: unknown): string {
   if (error instanceof RetryBackupsError) return error.code;

@@ -14,8 +14,19 @@ export class RunLockUnavailableError extends RetryBackupsError {
   }
 }
 
+/** The lease is gone (taken by another instance, or not renewed in time): this run must stop writing. */
+export class RunLeaseLostError extends RetryBackupsError {
+  constructor(cause: unknown) {
+    super(
+      "RunLeaseLost",
+      `the run lease (runs/sweep.lock at RETRY_RUNS_BLOB_ENDPOINT) was lost: ${messageOf(cause)}. Another instance may start a sweep now, so this run sent no more backups`,
+      { cause },
+    );
+  }
+}
+
 export interface Lease {
-  /** Renews every renewSeconds until released; calls onLost once if a renewal fails. */
+  /** Stops renewing and gives the lease back (unless it was lost). */
   release(): Promise<void>;
 }
 
@@ -24,7 +35,10 @@ export interface LeaseOptions {
   runId: string;
   /** 15 to 60 (Blob storage's bounds for a finite lease). An instance that dies stops renewing and the lease expires. */
   seconds: number;
-  onLost: (error: unknown) => void;
+  /** Called once, with a RunLeaseLostError, when the lease is gone or can no longer be renewed in time. */
+  onLost: (error: RunLeaseLostError) => void;
+  /** A renewal failed and is tried again at the next tick, while the lease still has time. */
+  onRenewalFailed: (error: unknown) => void;
 }
 
 /**
@@ -54,20 +68,50 @@ export async function takeLease(options: LeaseOptions): Promise<Lease> {
     await leaseClient.releaseLease().catch(() => undefined);
     throw new RunLockUnavailableError(error);
   }
+  const intervalMs = (seconds * 1000) / 3;
   let lost = false;
-  const renewing = setInterval(() => {
-    leaseClient.renewLease().catch((error: unknown) => {
-      if (lost) return;
-      lost = true;
-      clearInterval(renewing);
-      options.onLost(error);
-    });
-  }, (seconds * 1000) / 3);
-  renewing.unref();
+  let renewing = false;
+  let renewedAt = Date.now();
+  // Past this, the next tick would come after the lease ran out.
+  const late = () => Date.now() - renewedAt + intervalMs >= seconds * 1000;
+  const lose = (cause: unknown) => {
+    lost = true;
+    clearInterval(timer);
+    options.onLost(new RunLeaseLostError(cause));
+  };
+  const timer = setInterval(() => {
+    if (lost) return;
+    if (renewing) {
+      if (late()) lose(new Error(`no renewal answered within ${seconds} s`));
+      return;
+    }
+    renewing = true;
+    leaseClient
+      .renewLease()
+      .then(
+        () => {
+          renewedAt = Date.now();
+        },
+        (error: unknown) => {
+          // 409/412: another client broke or took the lease, it is gone for good. Anything else (a storage hiccup)
+          // is tried again at the next tick while the lease would still be ours then.
+          const gone = isRestError(error) && (error.statusCode === 409 || error.statusCode === 412);
+          if (lost) return;
+          if (gone || late()) lose(error);
+          else options.onRenewalFailed(error);
+        },
+      )
+      .finally(() => {
+        renewing = false;
+      });
+  }, intervalMs);
+  timer.unref();
   return {
     async release() {
-      clearInterval(renewing);
-      if (!lost) await leaseClient.releaseLease();
+      clearInterval(timer);
+      // A lease given up on may still be ours (a renewal that answered late): handed back, or it expires by itself.
+      if (lost) await leaseClient.releaseLease().catch(() => undefined);
+      else await leaseClient.releaseLease();
     },
   };
 }

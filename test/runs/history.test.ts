@@ -55,8 +55,8 @@ async function readRun(runId: string) {
   return send(await runHandler(get(`/api/runs/${runId}`, { runId }), context, deps()));
 }
 
-async function untilEnded(runId: string): Promise<RunDocument> {
-  for (let i = 0; i < 200; i += 1) {
+async function untilEnded(runId: string, tries = 200): Promise<RunDocument> {
+  for (let i = 0; i < tries; i += 1) {
     const answer = await readRun(runId);
     if (answer.status === 200 && answer.json.state !== "running") return RunDocumentSchema.parse(answer.json);
     await sleep(50);
@@ -189,6 +189,63 @@ describe("one sweep at a time across instances", () => {
     expect(tick.find("sweep.completed")).toBeDefined();
     expect(acceptedTriggers(h.emulator).size).toBe(1);
   }, 40_000);
+});
+
+describe("the run lease lost mid-run", () => {
+  // A 15-second lease (Blob storage's shortest) is renewed every 5 s; items are sent one at a time, slowly.
+  const slow = (): FunctionDeps => ({ ...deps({ RETRY_CONCURRENCY: "1" }), leaseSeconds: 15 });
+  const lockLease = () => new ContainerClient(`${azurite.endpoint}/runs`, createCredential({ kind: "managedIdentity" })).getBlobClient("sweep.lock").getBlobLeaseClient();
+
+  async function untilTriggered(count: number) {
+    for (let i = 0; i < 400 && acceptedTriggers(h.emulator).size < count; i += 1) await sleep(25);
+    expect(acceptedTriggers(h.emulator).size).toBeGreaterThanOrEqual(count);
+  }
+
+  it("taken by another instance: no trigger after it, the run is kept stopped (RunLeaseLost) with every item accounted for", async () => {
+    await seed(30);
+    h.emulator.configure({ latencyMs: 200 });
+    const { context, lines } = invocation("sweep");
+    const accepted = await send(await httpHandler(post("?wait=0"), context, slow()));
+    const runId = String(accepted.headers.get("location")).split("/").pop()!;
+    await untilTriggered(1);
+    // Another instance breaks the lease and takes it, as one whose run lock expired would.
+    const other = lockLease();
+    await other.breakLease(0);
+    await other.acquireLease(60);
+    try {
+      const doc = await untilEnded(runId, 800);
+      expect(doc).toMatchObject({ state: "stopped", error: { code: "RunLeaseLost", message: expect.stringContaining("sent no more backups") } });
+      const report = doc.report!;
+      expect(report.totals.triggered).toBeGreaterThan(0);
+      expect(report.totals.cancelled).toBeGreaterThan(0);
+      expect(report.totals.triggered + report.totals.cancelled).toBe(30);
+      expect(report.actions.filter((a) => a.outcome === "cancelled").every((a) => a.reason === "not sent: the run was stopped (RunLeaseLost) before this backup was triggered; the next run picks it up")).toBe(true);
+      expect(acceptedTriggers(h.emulator).size).toBe(report.totals.triggered);
+      expect(lines.find((l) => l.event === "run.leaseLost")).toMatchObject({ runId, error: { code: "RunLeaseLost" } });
+      expect(lines.find((l) => l.event === "sweep.completed")).toMatchObject({ runId, totals: report.totals });
+    } finally {
+      await other.releaseLease();
+    }
+  }, 60_000);
+
+  it("a storage outage across one renewal does not lose it: the renewal is tried again and the run completes", async () => {
+    await seed(60);
+    h.emulator.configure({ latencyMs: 200 });
+    const { context, lines } = invocation("sweep");
+    const accepted = await send(await httpHandler(post("?wait=0"), context, slow()));
+    const runId = String(accepted.headers.get("location")).split("/").pop()!;
+    // Storage is down from 3.5 s to past 6.5 s after the lease was taken: the renewal due at 5 s fails.
+    await sleep(3_500);
+    await azurite.stop();
+    await sleep(3_000);
+    await azurite.start();
+    const doc = await untilEnded(runId, 800);
+    expect(Date.parse(doc.endedAt!) - Date.parse(doc.startedAt)).toBeGreaterThan(10_000);
+    expect(doc.state).toBe("completed");
+    expect(doc.report?.totals.triggered).toBe(60);
+    expect(lines.filter((l) => l.event === "run.leaseLost")).toEqual([]);
+    expect(lines.find((l) => l.event === "run.leaseRenewalFailed")).toMatchObject({ runId, level: "warn" });
+  }, 60_000);
 });
 
 describe("storage faults", () => {

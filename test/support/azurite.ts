@@ -66,8 +66,14 @@ export async function startAzurite(): Promise<Azurite> {
       const proc = child;
       child = undefined;
       if (proc === undefined || proc.exitCode !== null) return resolve();
-      proc.once("exit", () => resolve());
-      proc.kill("SIGKILL");
+      // SIGTERM: Azurite saves what it holds (it persists every 5 s otherwise), so start() finds the blobs and leases
+      // of the last seconds too; an outage, not a lost account. Killed if it lingers.
+      const kill = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+      proc.once("exit", () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      proc.kill("SIGTERM");
     });
 
   await start();
