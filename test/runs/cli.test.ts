@@ -47,6 +47,23 @@ describe("runs list / runs show", () => {
   }, 60_000);
 });
 
+describe("Ctrl-C with a run store", () => {
+  it("SIGINT through the real bin: exit 130, and runs show gives the run stopped (Interrupted) with the unsent actions marked", async () => {
+    await h.failedJobs("interrupted", Array.from({ length: 12 }, (_, i) => failedJob(SUBS.a, items.vm(SUBS.a, `int-${i}`))));
+    h.emulator.configure({ latencyMs: 150 });
+    const swept = await runCli(["sweep", "--json"], { ...env, RETRY_CONCURRENCY: "1", LOG_LEVEL: "info" }, 60_000, '"event":"retry.triggered"');
+    expect(swept.code).toBe(130);
+    const report = ReportSchema.parse(JSON.parse(swept.stdout));
+    expect(report.totals.cancelled).toBeGreaterThan(0);
+    expect(report.totals.triggered + report.totals.cancelled).toBe(12);
+    const shown = await runCli(["runs", "show", report.runId, "--json"], env);
+    const doc = RunDocumentSchema.parse(JSON.parse(shown.stdout));
+    expect(doc).toMatchObject({ runId: report.runId, trigger: "cli", state: "stopped", error: { code: "Interrupted" }, report });
+    expect(doc.report?.actions.filter((a) => a.outcome === "cancelled").every((a) => a.reason === "not sent: the run was cancelled (Ctrl-C) before this backup was triggered; the next run picks it up")).toBe(true);
+    expect(acceptedTriggers(h.emulator).size).toBe(report.totals.triggered);
+  }, 60_000);
+});
+
 describe("two sweeps started together in two processes", () => {
   it("one runs, the other is refused naming the running run; each item is triggered once", async () => {
     const ids = [items.vm(SUBS.a, "two-1"), items.vm(SUBS.a, "two-2")];

@@ -21,7 +21,8 @@ export function caFile(pem: string): string {
   return file;
 }
 
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<ChildResult> {
+/** `interruptOn`: Ctrl-C (SIGINT) the first time stderr contains it. */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000, interruptOn?: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, "bin", "retry-failed-backups.js"), ...args], {
       cwd: ROOT,
@@ -31,7 +32,14 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    let interrupted = false;
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (interruptOn !== undefined && !interrupted && stderr.includes(interruptOn)) {
+        interrupted = true;
+        child.kill("SIGINT");
+      }
+    });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);
     child.on("close", (code) => {
