@@ -18,7 +18,7 @@ export interface BeginRunOptions {
  * How a run ended: its report (`stoppedBy` when it was stopped part-way, e.g. Ctrl-C), or the error that kept it
  * from making one.
  */
-export type RunOutcome = { report: Report; stoppedBy?: unknown } | { error: unknown };
+type RunOutcome = { report: Report; stoppedBy?: unknown } | { error: unknown };
 
 /** A run holding the lock. end() keeps its document and releases the lock; it never throws. */
 export interface Run {

@@ -15,7 +15,7 @@ export class RunLockUnavailableError extends RetryBackupsError {
 }
 
 /** The lease is gone (taken by another instance, or not renewed in time): this run must stop writing. */
-export class RunLeaseLostError extends RetryBackupsError {
+class RunLeaseLostError extends RetryBackupsError {
   constructor(cause: unknown) {
     super(
       "RunLeaseLost",
