@@ -17,6 +17,7 @@ export const PROBLEM_TYPES = {
   runNotFound: "urn:retry-failed-backups:problem:run-not-found",
   noRunStore: "urn:retry-failed-backups:problem:no-run-store",
   runStoreUnavailable: "urn:retry-failed-backups:problem:run-store-unavailable",
+  invalidContinuation: "urn:retry-failed-backups:problem:invalid-continuation",
 } as const;
 
 export interface ProblemInit {

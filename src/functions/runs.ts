@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { messageOf } from "../core/index.ts";
 import { RUN_ID, type RunStore } from "../runs/index.ts";
+import { InvalidContinuationError } from "../runs/store.ts";
 import { runStoreOf } from "./guarded.ts";
 import { PROBLEM_TYPES, problemResponse } from "./problem.ts";
 import { startHttpInvocation, type FunctionDeps } from "./run.ts";
@@ -23,7 +24,14 @@ export async function runHandler(request: HttpRequest, context: InvocationContex
 export async function runsHandler(request: HttpRequest, context: InvocationContext, deps: FunctionDeps = {}): Promise<HttpResponseInit> {
   return withStore(context, deps, async (store) => {
     const continuation = request.query.get("continuation") ?? undefined;
-    const page = await store.list({ pageSize: PAGE_SIZE, continuation });
+    let page;
+    try {
+      page = await store.list({ pageSize: PAGE_SIZE, continuation });
+    } catch (error) {
+      // The caller's mistake, not the store's: 400, and no Retry-After, since the same token fails the same way.
+      if (!(error instanceof InvalidContinuationError)) throw error;
+      return problemResponse({ type: PROBLEM_TYPES.invalidContinuation, status: 400, title: "Invalid continuation", detail: "continuation is not a token a GET /api/runs page handed out (mistyped, cut short or from another listing); start again from GET /api/runs and follow its next links as given.", problems: [{ field: "continuation", message: error.message }], invocationId: context.invocationId });
+    }
     const next = page.continuation === undefined ? undefined : `/api/runs?continuation=${encodeURIComponent(page.continuation)}`;
     return { status: 200, jsonBody: next === undefined ? { runs: page.runs } : { runs: page.runs, next } };
   });

@@ -1,6 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { isRestError } from "@azure/core-rest-pipeline";
 import { ContainerClient, type BlobClient, type BlobItem } from "@azure/storage-blob";
+import { z } from "zod";
 import { GUID, identitySecrets, scrubber } from "../core/index.ts";
 import { RunDocumentSchema, type RunDocument, type RunSummary } from "./document.ts";
 
@@ -54,16 +55,48 @@ export function createRunStore(options: RunStoreOptions): RunStore {
       }
     },
     async list({ pageSize, continuation }) {
-      const pages = container.listBlobsFlat({ prefix: "recent/", includeMetadata: true }).byPage({ maxPageSize: pageSize, continuationToken: continuation });
-      const page = (await pages.next()).value;
+      const marker = continuation === undefined ? undefined : markerOf(continuation);
+      const pages = container.listBlobsFlat({ prefix: "recent/", includeMetadata: true }).byPage({ maxPageSize: pageSize, continuationToken: marker });
+      const page = await pages.next().then(
+        (result) => result.value,
+        (error: unknown) => {
+          // Azure answers 400 (OutOfRangeInput, InvalidQueryParameterValue) to a marker it did not hand out; the marker is the caller's only input.
+          throw marker !== undefined && isRestError(error) && error.statusCode === 400 ? new InvalidContinuationError() : error;
+        },
+      );
       if (page === undefined) return { runs: [] };
       const runs = page.segment.blobItems.flatMap((blob: BlobItem) => {
         const summary = summaryOf(blob.metadata ?? {});
         return summary === undefined ? [] : [summary];
       });
-      return page.continuationToken ? { runs, continuation: page.continuationToken } : { runs };
+      return page.continuationToken ? { runs, continuation: tokenOf(page.continuationToken) } : { runs };
     },
   };
+}
+
+/** A continuation that is not one list() handed out: the caller starts again from the first page. */
+export class InvalidContinuationError extends Error {
+  constructor() {
+    super("the continuation token is not one this listing handed out (mistyped, cut short, or from another listing); start again from the first page");
+  }
+}
+
+// Blob storage's marker, wrapped in an envelope of ours: anything that does not unwrap is refused here, whatever the
+// service would do with it (Azure answers 400, Azurite silently lists from wherever the string sorts).
+const TokenSchema = z.object({ v: z.literal(1), marker: z.string().min(1) });
+const tokenOf = (marker: string) => Buffer.from(JSON.stringify({ v: 1, marker } satisfies z.infer<typeof TokenSchema>)).toString("base64url");
+
+function markerOf(token: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new InvalidContinuationError();
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    throw new InvalidContinuationError();
+  }
+  const parsed = TokenSchema.safeParse(envelope);
+  if (!parsed.success) throw new InvalidContinuationError();
+  return parsed.data.marker;
 }
 
 /** Run ids are ours (UUIDs); anything else is refused before it becomes a blob name. */
