@@ -196,6 +196,14 @@ describe("the run lease lost mid-run", () => {
   const slow = (): FunctionDeps => ({ ...deps({ RETRY_CONCURRENCY: "1" }), leaseSeconds: 15 });
   const lockLease = () => new ContainerClient(`${azurite.endpoint}/runs`, createCredential({ kind: "managedIdentity" })).getBlobClient("sweep.lock").getBlobLeaseClient();
 
+  /** A POST sweep answered 202 at once; the run goes on in the background, its items 200 ms a request. */
+  async function startSlowRun() {
+    h.emulator.configure({ latencyMs: 200 });
+    const { context, lines } = invocation("sweep");
+    const accepted = await send(await httpHandler(post("?wait=0"), context, slow()));
+    return { runId: String(accepted.headers.get("location")).split("/").pop()!, lines };
+  }
+
   async function untilTriggered(count: number) {
     for (let i = 0; i < 400 && acceptedTriggers(h.emulator).size < count; i += 1) await sleep(25);
     expect(acceptedTriggers(h.emulator).size).toBeGreaterThanOrEqual(count);
@@ -203,10 +211,7 @@ describe("the run lease lost mid-run", () => {
 
   it("taken by another instance: no trigger after it, the run is kept stopped (RunLeaseLost) with every item accounted for", async () => {
     await seed(30);
-    h.emulator.configure({ latencyMs: 200 });
-    const { context, lines } = invocation("sweep");
-    const accepted = await send(await httpHandler(post("?wait=0"), context, slow()));
-    const runId = String(accepted.headers.get("location")).split("/").pop()!;
+    const { runId, lines } = await startSlowRun();
     await untilTriggered(1);
     // Another instance breaks the lease and takes it, as one whose run lock expired would.
     const other = lockLease();
@@ -230,10 +235,7 @@ describe("the run lease lost mid-run", () => {
 
   it("a storage outage across one renewal does not lose it: the renewal is tried again and the run completes", async () => {
     await seed(60);
-    h.emulator.configure({ latencyMs: 200 });
-    const { context, lines } = invocation("sweep");
-    const accepted = await send(await httpHandler(post("?wait=0"), context, slow()));
-    const runId = String(accepted.headers.get("location")).split("/").pop()!;
+    const { runId, lines } = await startSlowRun();
     // Storage is down from 3.5 s to past 6.5 s after the lease was taken: the renewal due at 5 s fails.
     await sleep(3_500);
     await azurite.stop();
