@@ -1,7 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { createCredential } from "../azure/index.ts";
-import { createRunStore, RUN_ID, type RunStore } from "../runs/index.ts";
-import { InvalidContinuationError } from "../runs/store.ts";
+import { createRunStore, InvalidContinuationError, RUN_ID, type RunStore } from "../runs/index.ts";
 import { loadSettings, type Settings } from "../settings.ts";
 import { isJson, parseFlags } from "./args.ts";
 import { printReport, UsageError, type CliIo, type Command } from "./io.ts";

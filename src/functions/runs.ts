@@ -1,7 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { messageOf } from "../core/index.ts";
-import { RUN_ID, type RunStore } from "../runs/index.ts";
-import { InvalidContinuationError } from "../runs/store.ts";
+import { InvalidContinuationError, RUN_ID, type RunStore } from "../runs/index.ts";
 import { runStoreOf } from "./guarded.ts";
 import { PROBLEM_TYPES, problemResponse } from "./problem.ts";
 import { startHttpInvocation, type FunctionDeps } from "./run.ts";
