@@ -1,6 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { createCredential } from "../azure/index.ts";
 import { createRunStore, InvalidContinuationError, RUN_ID, type RunStore } from "../runs/index.ts";
+import { exitCodeOf } from "../report/index.ts";
 import { loadSettings, type Settings } from "../settings.ts";
 import { isJson, parseFlags } from "./args.ts";
 import { printReport, UsageError, type CliIo, type Command } from "./io.ts";
@@ -53,7 +54,15 @@ async function show(store: RunStore, runId: string, io: CliIo, json: boolean): P
     io.stderr(`retry-failed-backups: no run ${JSON.stringify(runId)} is kept; runs list shows the recent ones\n`);
     return 1;
   }
-  if (doc.report !== undefined && !json) return printReport(doc.report, io, false);
-  io.stdout(json ? JSON.stringify(doc, null, 2) + "\n" : `${doc.runId}  ${doc.trigger}  ${doc.state} since ${doc.startedAt}${doc.error === undefined ? "" : `\n${doc.error.code}: ${doc.error.message}`}\n`);
-  return doc.state === "failed" ? 1 : 0;
+  // A stopped or failed run is not a clean run, whatever the part of it that ran says.
+  const code = doc.state === "stopped" || doc.state === "failed" ? 1 : doc.report === undefined ? 0 : exitCodeOf(doc.report);
+  if (json) io.stdout(JSON.stringify(doc, null, 2) + "\n");
+  else {
+    if (doc.report !== undefined) printReport(doc.report, io, false);
+    const why = doc.error === undefined ? "" : `: ${doc.error.code}: ${doc.error.message}`;
+    // With a report, stdout stays the report and the state goes beside it; without one, the state is all there is.
+    if (doc.report === undefined) io.stdout(`${doc.runId}  ${doc.trigger}  ${doc.state} since ${doc.startedAt}${why}\n`);
+    else if (doc.state !== "completed") io.stderr(`retry-failed-backups: run ${doc.runId} ${doc.state}${doc.endedAt === undefined ? "" : ` at ${doc.endedAt}`}${why}\n`);
+  }
+  return code;
 }

@@ -61,6 +61,12 @@ describe("Ctrl-C with a run store", () => {
     expect(doc).toMatchObject({ runId: report.runId, trigger: "cli", state: "stopped", error: { code: "Interrupted" }, report });
     expect(doc.report?.actions.filter((a) => a.outcome === "cancelled").every((a) => a.reason === "not sent: the run was cancelled (Ctrl-C) before this backup was triggered; the next run picks it up")).toBe(true);
     expect(acceptedTriggers(h.emulator).size).toBe(report.totals.triggered);
+    expect(shown.code).toBe(1);
+    const table = await runCli(["runs", "show", report.runId], env);
+    expect(table.code).toBe(1);
+    expect(table.stdout).toContain(report.runId);
+    expect(table.stdout).toContain("not sent: the run was cancelled (Ctrl-C)");
+    expect(table.stderr).toMatch(new RegExp(`run ${report.runId} stopped at \\S+: Interrupted: `));
   }, 60_000);
 });
 
