@@ -184,20 +184,21 @@ resource exhausted 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
-// One alert per run that needs a person: some trigger failed, some query failed, or the run could not happen. The
+// One alert per run that needs a person: some trigger failed, some query failed, the run could not happen, or it lost
+// its lease (another instance may have swept beside it, and what it had not sent yet was not sent). The
 // counts come from the run's last lines (sweep.completed, sweep.failed), so they are final; the per-item and
 // per-query errors of the same run add their codes and count the refusals (HTTP 403) that point at a missing role.
 var digestQuery = '''
 appEvents
-| where event in ('sweep.completed', 'sweep.failed', 'query.failed', 'retry.failed')
+| where event in ('sweep.completed', 'sweep.failed', 'query.failed', 'retry.failed', 'run.leaseLost')
 | extend run = coalesce(tostring(payload.runId), tostring(payload.invocationId))
 | extend failedItems = iff(event == 'sweep.completed', coalesce(toint(payload.totals.failed), 0), 0)
 | extend failedQueries = iff(event == 'sweep.completed', coalesce(toint(payload.failedQueries), 0), 0)
 | extend errorCode = tostring(payload.error.code)
 | extend denied = toint(payload.error.status) == 403 or errorCode in ('AuthorizationFailed', 'LinkedAuthorizationFailed')
-| summarize runFailed = countif(event == 'sweep.failed'), failedItems = max(failedItems), failedQueries = max(failedQueries), refused = countif(denied), errorCodes = make_set_if(errorCode, isnotempty(errorCode), 10), trigger = take_anyif(tostring(payload.trigger), isnotempty(tostring(payload.trigger))), endedAt = max(TimeGenerated) by run
-| where runFailed > 0 or failedItems > 0 or failedQueries > 0
-| project run, trigger, endedAt, failedItems, failedQueries, runFailed, refused, errorCodes
+| summarize runFailed = countif(event == 'sweep.failed'), leaseLost = countif(event == 'run.leaseLost'), failedItems = max(failedItems), failedQueries = max(failedQueries), refused = countif(denied), errorCodes = make_set_if(errorCode, isnotempty(errorCode), 10), trigger = take_anyif(tostring(payload.trigger), isnotempty(tostring(payload.trigger))), endedAt = max(TimeGenerated) by run
+| where runFailed > 0 or failedItems > 0 or failedQueries > 0 or leaseLost > 0
+| project run, trigger, endedAt, failedItems, failedQueries, runFailed, leaseLost, refused, errorCodes
 '''
 
 resource digest 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
@@ -207,7 +208,7 @@ resource digest 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   kind: 'LogAlert'
   properties: {
     displayName: 'A backup retry run had failures (${functionAppName})'
-    description: 'A run ended with failed triggers (totals.failed), failed queries (failedQueries) or could not run at all (sweep.failed). The results list the counts, the error codes and how many requests were refused (HTTP 403: the identity lacks Reader or Backup Operator on a target). Read the run\'s events by its runId (README "Logs").'
+    description: 'A run ended with failed triggers (totals.failed), failed queries (failedQueries), could not run at all (sweep.failed) or lost its run lease part-way (run.leaseLost: it sent nothing more, and another instance may have swept beside it). The results list the counts, the error codes and how many requests were refused (HTTP 403: the identity lacks Reader or Backup Operator on a target). Read the run\'s events by its runId (README "Logs").'
     severity: 2
     enabled: true
     scopes: [

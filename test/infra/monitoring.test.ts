@@ -115,9 +115,9 @@ describe.skipIf(skip)("alerts, compiled with the pinned Bicep CLI", () => {
     expect(criterion).toMatchObject({ timeAggregation: "Count", operator: "GreaterThan", threshold: 0 });
     expect((criterion.dimensions as { name: string }[]).map((d) => d.name)).toEqual(["run", "trigger"]);
     const reading = readLogQuery(queryOf(digest), PRELUDE);
-    expect(reading.events).toEqual(["query.failed", "retry.failed", "sweep.completed", "sweep.failed"]);
+    expect(reading.events).toEqual(["query.failed", "retry.failed", "run.leaseLost", "sweep.completed", "sweep.failed"]);
     expect(reading.fields).toEqual(expect.arrayContaining(["totals.failed", "failedQueries", "error.status", "runId", "invocationId"]));
-    expect(queryOf(digest)).toMatch(/\) by run\n\| where runFailed > 0 or failedItems > 0 or failedQueries > 0\n/);
+    expect(queryOf(digest)).toMatch(/\) by run\n\| where runFailed > 0 or failedItems > 0 or failedQueries > 0 or leaseLost > 0\n/);
   });
 
   describe("action group", () => {
@@ -239,7 +239,7 @@ describe.skipIf(skip)("every KQL the deployment ships", () => {
   it("fails when the code stops logging a field a query reads", () => {
     const dropped = catalogOf(scanLogEvents((file, text) => (file.endsWith(`${path.sep}sweep.ts`) ? text.replace("failedQueries: report.queries.filter", "queryFailures: report.queries.filter") : text)));
     const { digest } = rules(resources);
-    expect(checkLogQuery(queryOf(digest), PRELUDE, dropped)).toEqual([expect.stringMatching(/^payload\.failedQueries: none of the events this query reads \(query\.failed, retry\.failed, sweep\.completed, sweep\.failed\) carries it; they carry .*queryFailures/)]);
+    expect(checkLogQuery(queryOf(digest), PRELUDE, dropped)).toEqual([expect.stringMatching(/^payload\.failedQueries: none of the events this query reads \(query\.failed, retry\.failed, run\.leaseLost, sweep\.completed, sweep\.failed\) carries it; they carry .*queryFailures/)]);
   });
 });
 
