@@ -37,23 +37,45 @@ export function createRunStore(options: RunStoreOptions): RunStore {
     retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2_000, tryTimeoutInMs: 15_000 },
   });
   const scrub = scrubber(identitySecrets());
+  const lock = container.getBlobClient(LOCK_BLOB);
+  const read = async (runId: string) => {
+    try {
+      const buffer = await container.getBlobClient(reportName(runId)).downloadToBuffer();
+      return RunDocumentSchema.parse(JSON.parse(buffer.toString("utf8")));
+    } catch (error) {
+      if (isRestError(error) && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  };
+  // The run the lock's lease belongs to: a run says "running" only while it holds it (taken before its first write).
+  // An expired lease still belongs to its run until another takes it: Blob storage lets the holder renew it until then
+  // (https://learn.microsoft.com/rest/api/storageservices/lease-blob), so a run whose storage missed renewals is not
+  // given up for dead; a dead instance's run is, once the next run takes the lock.
+  const holder = async () => {
+    try {
+      const properties = await lock.getProperties();
+      return properties.leaseState === "leased" || properties.leaseState === "expired" ? properties.metadata?.runid?.toLowerCase() : undefined;
+    } catch (error) {
+      if (isRestError(error) && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  };
+  const get = async (runId: string) => {
+    const doc = await read(runId);
+    if (doc?.state !== "running" || (await holder()) === doc.runId.toLowerCase()) return doc;
+    // Read again: the run may have ended between the two reads, releasing the lease after its last write.
+    const again = await read(runId);
+    return again?.state === "running" ? abandoned(again) : again;
+  };
   return {
-    lock: container.getBlobClient(LOCK_BLOB),
+    lock,
     async put(doc) {
       // ARM messages land in the report verbatim: scrubbed as the logs are, in case one quotes a header.
       const body = scrub(JSON.stringify(RunDocumentSchema.parse(doc)));
       await container.getBlockBlobClient(reportName(doc.runId)).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: "application/json" } });
       await container.getBlockBlobClient(indexName(doc)).upload("", 0, { metadata: metadataOf(doc) });
     },
-    async get(runId) {
-      try {
-        const buffer = await container.getBlobClient(reportName(runId)).downloadToBuffer();
-        return RunDocumentSchema.parse(JSON.parse(buffer.toString("utf8")));
-      } catch (error) {
-        if (isRestError(error) && error.statusCode === 404) return undefined;
-        throw error;
-      }
-    },
+    get,
     async list({ pageSize, continuation }) {
       const marker = continuation === undefined ? undefined : markerOf(continuation);
       const pages = container.listBlobsFlat({ prefix: "recent/", includeMetadata: true }).byPage({ maxPageSize: pageSize, continuationToken: marker });
@@ -65,13 +87,31 @@ export function createRunStore(options: RunStoreOptions): RunStore {
         },
       );
       if (page === undefined) return { runs: [] };
-      const runs = page.segment.blobItems.flatMap((blob: BlobItem) => {
+      const listed = page.segment.blobItems.flatMap((blob: BlobItem) => {
         const summary = summaryOf(blob.metadata ?? {});
         return summary === undefined ? [] : [summary];
       });
+      // The lease is read after the listing, so a run listed as running had taken it before: not holding it now, it ended or was abandoned.
+      const running = listed.some((r: RunSummary) => r.state === "running") ? await holder() : undefined;
+      const runs = await Promise.all(
+        listed.map(async (r: RunSummary): Promise<RunSummary> => {
+          if (r.state !== "running" || r.runId.toLowerCase() === running) return r;
+          const doc = await get(r.runId);
+          if (doc === undefined) return r;
+          const { report: _, ...summary } = doc;
+          return summary;
+        }),
+      );
       return page.continuationToken ? { runs, continuation: tokenOf(page.continuationToken) } : { runs };
     },
   };
+}
+
+// Answered, never written: the instance that ran it can no longer say how it ended, and a later read may yet find its end.
+function abandoned(doc: RunDocument): RunDocument {
+  const message =
+    "no instance holds this run's lease any more, yet the run never wrote how it ended: the instance running it stopped part-way (restarted, scaled in, or its work frozen after the HTTP 202). Its report is lost; its events by runId in the logs show what it did, and the next run retries what it left";
+  return { ...doc, state: "failed", error: { code: "RunAbandoned", message } };
 }
 
 /** A continuation that is not one list() handed out: the caller starts again from the first page. */

@@ -1,10 +1,11 @@
 // The command line and the run store, through the real bin in child processes: `runs list` / `runs show`, the CLI
 // sweep keeping its report, and two sweeps started together in two processes (two "instances") sharing one lease.
+import { randomUUID } from "node:crypto";
 import { ContainerClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCredential } from "../../src/azure/index.ts";
 import { ReportSchema } from "../../src/core/index.ts";
-import { RunDocumentSchema } from "../../src/runs/index.ts";
+import { createRunStore, RunDocumentSchema } from "../../src/runs/index.ts";
 import { startAzurite, type Azurite } from "../support/azurite.ts";
 import { caFile, runCli } from "../support/child.ts";
 import { failedJob, items, SUBS, useHarness } from "../support/harness.ts";
@@ -44,6 +45,14 @@ describe("runs list / runs show", () => {
     expect(listed.code).toBe(0);
     expect(listed.stdout.split("\n")[0]).toContain(report.runId);
     expect((await runCli(["runs", "show", "00000000-0000-4000-8000-000000000000"], env)).code).toBe(1);
+  }, 60_000);
+
+  it("a run left running by an instance that died (no lease held for it) shows as abandoned and exits 1", async () => {
+    const runId = randomUUID();
+    await createRunStore({ endpoint: azurite.endpoint, credential: createCredential({ kind: "managedIdentity" }) }).put({ runId, trigger: "http", state: "running", startedAt: new Date().toISOString() });
+    const shown = await runCli(["runs", "show", runId], env);
+    expect(shown.code).toBe(1);
+    expect(shown.stdout).toMatch(new RegExp(`^${runId}  http  failed since \\S+: RunAbandoned: no instance holds this run's lease any more`));
   }, 60_000);
 });
 

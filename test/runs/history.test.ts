@@ -11,7 +11,7 @@ import { runHandler, runsHandler } from "../../src/functions/runs.ts";
 import type { FunctionDeps } from "../../src/functions/run.ts";
 import { timerHandler } from "../../src/functions/timer.ts";
 import { createCredential } from "../../src/azure/index.ts";
-import { RunDocumentSchema, type RunDocument } from "../../src/runs/index.ts";
+import { createRunStore, RunDocumentSchema, type RunDocument } from "../../src/runs/index.ts";
 import { startAzurite, type Azurite } from "../support/azurite.ts";
 import { FAST_OPERATION, FAST_RETRY, failedJob, items, SUBS, useHarness } from "../support/harness.ts";
 import { acceptedTriggers } from "../support/wire.ts";
@@ -71,6 +71,8 @@ async function seed(count: number): Promise<string[]> {
 }
 
 /** The lock blob as another instance holds it: its lease, and its run id in the metadata. */
+const store = () => createRunStore({ endpoint: azurite.endpoint, credential: createCredential({ kind: "managedIdentity" }) });
+
 async function holdLockElsewhere(seconds: number): Promise<{ runId: string; release: () => Promise<void> }> {
   const container = new ContainerClient(`${azurite.endpoint}/runs`, createCredential({ kind: "managedIdentity" }));
   const blob = container.getBlockBlobClient("sweep.lock");
@@ -179,16 +181,40 @@ describe("one sweep at a time across instances", () => {
     }
   });
 
-  it("an expired lease of an instance that died is taken over", async () => {
+  it("an expired lease of an instance that died is taken over, and the run it left is answered abandoned", async () => {
     await seed(1);
     // A dead instance never renews nor releases: its 15-second lease (Blob storage's shortest) runs out by itself.
-    await holdLockElsewhere(15);
+    const dead = await holdLockElsewhere(15);
+    await store().put({ runId: dead.runId, trigger: "http", state: "running", startedAt: new Date().toISOString() });
+    expect((await readRun(dead.runId)).json).toMatchObject({ state: "running" });
     await sleep(16_000);
+    // Expired but not taken: its holder may still renew it, so the run is not given up for dead yet.
+    expect((await readRun(dead.runId)).json).toMatchObject({ state: "running" });
     const tick = invocation("retryFailedBackups");
     await timerHandler(timer, tick.context, deps());
     expect(tick.find("sweep.completed")).toBeDefined();
     expect(acceptedTriggers(h.emulator).size).toBe(1);
+    const left = await readRun(dead.runId);
+    expect(left.status).toBe(200);
+    expect(left.headers.get("retry-after")).toBeNull();
+    expect(left.json).toMatchObject({ runId: dead.runId, state: "failed", error: { code: "RunAbandoned", message: expect.stringContaining("never wrote how it ended") } });
+    const list = await send(await runsHandler(get("/api/runs"), invocation("runs").context, deps()));
+    expect((list.json.runs as RunDocument[]).find((r) => r.runId === dead.runId)).toMatchObject({ state: "failed", error: { code: "RunAbandoned" } });
+    // Computed when read, never written: the stored document still says what the dead instance last wrote.
+    expect(await store().get(dead.runId)).toMatchObject({ state: "failed" });
+    expect(JSON.parse((await new ContainerClient(`${azurite.endpoint}/runs`, createCredential({ kind: "managedIdentity" })).getBlobClient(`reports/${dead.runId}.json`).downloadToBuffer()).toString())).toMatchObject({ state: "running" });
   }, 40_000);
+
+  it("a run whose lease was broken or released without its end written is abandoned at once; one that ended is not", async () => {
+    const dead = await holdLockElsewhere(60);
+    await store().put({ runId: dead.runId, trigger: "timer", state: "running", startedAt: new Date().toISOString() });
+    expect((await readRun(dead.runId)).json).toMatchObject({ state: "running" });
+    await dead.release();
+    expect((await readRun(dead.runId)).json).toMatchObject({ state: "failed", error: { code: "RunAbandoned" } });
+    const ended = { runId: dead.runId, trigger: "timer", state: "completed", startedAt: new Date().toISOString(), endedAt: new Date().toISOString() } as const;
+    await store().put(ended);
+    expect((await readRun(dead.runId)).json).toEqual(ended);
+  });
 });
 
 describe("the run lease lost mid-run", () => {

@@ -62,7 +62,9 @@ async function send(result: HttpResponseInit) {
   return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
 }
 
-const summary = ({ runId, trigger, state, startedAt, endedAt }: RunDocument) => ({ runId, trigger, state, startedAt, endedAt });
+// No instance holds the lease of the "running" ones: they are listed as abandoned.
+const summary = ({ runId, trigger, state, startedAt, endedAt }: RunDocument) =>
+  state === "running" ? { runId, trigger, state: "failed", startedAt, error: { code: "RunAbandoned", message: expect.any(String) } } : { runId, trigger, state, startedAt, endedAt };
 
 async function firstNext(): Promise<string> {
   const first = await send(await runsHandler(get("/api/runs"), context(), deps()));
