@@ -84,11 +84,11 @@ export const sweepCommand: Command = {
       }
       const report = await executeSweep(prepared);
       const stoppedBy = cancelled() ? new RetryBackupsError("Interrupted", "Ctrl-C: no more backups were sent; the actions not sent are reported cancelled") : undefined;
-      await run.end({ report, stoppedBy });
+      const state = await run.end({ report, stoppedBy });
       progress?.stop();
       const code = printReport(report, io, json, color);
-      // A lost lease was logged (run.leaseLost) as it happened; the exit code says the run did not end well.
-      return cancelled() ? 130 : run.signal.aborted ? 1 : code;
+      // Stopped by a lost lease (logged run.leaseLost as it happened): the exit code says the run did not end well.
+      return cancelled() ? 130 : state === "stopped" ? 1 : code;
     } catch (error) {
       await run.end({ error });
       throw error;

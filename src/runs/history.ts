@@ -20,12 +20,15 @@ export interface BeginRunOptions {
  */
 type RunOutcome = { report: Report; stoppedBy?: unknown } | { error: unknown };
 
-/** A run holding the lock. end() keeps its document and releases the lock; it never throws. */
+/** How a run ended, as kept: `stopped` when it was stopped part-way with actions not sent. */
+type EndState = Exclude<RunDocument["state"], "running">;
+
+/** A run holding the lock. end() keeps its document, releases the lock and says how the run ended; it never throws. */
 export interface Run {
   runId: string;
   /** Aborted with a RunLeaseLostError when the lease is lost: the sweep then sends no more backups. */
   signal: AbortSignal;
-  end(outcome: RunOutcome): Promise<void>;
+  end(outcome: RunOutcome): Promise<EndState>;
 }
 
 /**
@@ -36,7 +39,14 @@ export async function beginRun(options: BeginRunOptions): Promise<Run> {
   const { store, trigger } = options;
   if (store === undefined) {
     const local = takeLocalLock();
-    return { runId: local.runId, signal: new AbortController().signal, end: async () => local.release() };
+    return {
+      runId: local.runId,
+      signal: new AbortController().signal,
+      end: async (outcome) => {
+        local.release();
+        return "error" in outcome ? "failed" : outcome.stoppedBy === undefined ? "completed" : "stopped";
+      },
+    };
   }
   const { runId, release: releaseLocal } = takeLocalLock();
   const logger = options.logger.child({ runId });
@@ -72,19 +82,21 @@ export async function beginRun(options: BeginRunOptions): Promise<Run> {
     signal: leaseLost.signal,
     async end(outcome) {
       const endedAt = new Date().toISOString();
+      let doc: RunDocument & { state: EndState };
       if ("error" in outcome) {
-        await keep({ runId, trigger, state: "failed", startedAt, endedAt, error: errorOf(outcome.error) });
+        doc = { runId, trigger, state: "failed", startedAt, endedAt, error: errorOf(outcome.error) };
       } else {
         // A lease lost after the last write stopped nothing: the run completed.
         const stoppedBy = outcome.stoppedBy ?? (leaseLost.signal.aborted && outcome.report.actions.some((a) => a.outcome === "cancelled") ? leaseLost.signal.reason : undefined);
-        await keep(
+        doc =
           stoppedBy === undefined
             ? { runId, trigger, state: "completed", startedAt, endedAt, report: outcome.report }
-            : { runId, trigger, state: "stopped", startedAt, endedAt, report: outcome.report, error: errorOf(stoppedBy) },
-        );
+            : { runId, trigger, state: "stopped", startedAt, endedAt, report: outcome.report, error: errorOf(stoppedBy) };
       }
+      await keep(doc);
       await lease.release().catch((error: unknown) => logger.warn({ event: "run.lockNotReleased", error: errorOf(error) }, "the run lease could not be released; it expires by itself"));
       releaseLocal();
+      return doc.state;
     },
   };
 }
