@@ -96,3 +96,32 @@ describe("two sweeps started together in two processes", () => {
     expect([...acceptedTriggers(h.emulator).values()]).toEqual([1, 1]);
   }, 60_000);
 });
+
+describe("the run lease lost under a CLI sweep", () => {
+  it("another instance takes it: the sweep sends nothing more, prints the rest cancelled, keeps the run stopped (RunLeaseLost) and exits 1", async () => {
+    const count = 200;
+    await h.failedJobs("cli-lost", Array.from({ length: count }, (_, i) => failedJob(SUBS.a, items.vm(SUBS.a, `cli-lost-${i}`))));
+    h.emulator.configure({ latencyMs: 200 });
+    // The CLI's lease is 60 s, renewed every 20 s: the renewal after the takeover finds it gone.
+    const pending = runCli(["sweep", "--json"], { ...env, RETRY_CONCURRENCY: "1" }, 90_000);
+    for (let i = 0; i < 400 && acceptedTriggers(h.emulator).size === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+    const lock = new ContainerClient(`${azurite.endpoint}/runs`, createCredential({ kind: "managedIdentity" })).getBlobClient("sweep.lock");
+    const other = lock.getBlobLeaseClient();
+    await other.breakLease(0);
+    await other.acquireLease(60);
+    await lock.setMetadata({ runid: randomUUID() }, { conditions: { leaseId: other.leaseId } });
+    try {
+      const swept = await pending;
+      expect(swept.code).toBe(1);
+      const report = ReportSchema.parse(JSON.parse(swept.stdout));
+      expect(report.totals.cancelled).toBeGreaterThan(0);
+      expect(report.totals.triggered + report.totals.cancelled).toBe(count);
+      expect(acceptedTriggers(h.emulator).size).toBe(report.totals.triggered);
+      expect(swept.stderr).toContain('"event":"run.leaseLost"');
+      const doc = RunDocumentSchema.parse(JSON.parse((await runCli(["runs", "show", report.runId, "--json"], env)).stdout));
+      expect(doc).toMatchObject({ state: "stopped", error: { code: "RunLeaseLost" }, report });
+    } finally {
+      await other.releaseLease();
+    }
+  }, 120_000);
+});
