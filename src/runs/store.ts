@@ -25,6 +25,7 @@ interface RunPage {
 /** The one reader and writer of the `runs` container: reports/{runId}.json, recent/{inverted time}-{runId}, sweep.lock. */
 export interface RunStore {
   put(doc: RunDocument): Promise<void>;
+  /** The run's document; one still `running` that no lease belongs to any more is answered `failed` (RunAbandoned). */
   get(runId: string): Promise<RunDocument | undefined>;
   list(options: { pageSize: number; continuation?: string }): Promise<RunPage>;
   /** The blob whose lease is the run lock across instances. */
