@@ -180,26 +180,34 @@ describe("the conventions", () => {
 });
 
 describe("Ctrl-C", () => {
-  it("stops admitting triggers, lets the writes in flight finish, reports the rest cancelled, exits 130", async () => {
-    await h.failedJobs("many", Array.from({ length: 12 }, (_, i) => failedJob(SUBS.a, items.vm(SUBS.a, `c${i}`))));
-    h.emulator.configure({ latencyMs: 150 });
+  /** The real bin sweeping one item at a time; `onStderr` sees stderr so far and may signal the child. */
+  async function interruptedSweep(extra: Record<string, string>, onStderr: (stderr: string, interrupt: () => void) => void) {
     const child = spawn(process.execPath, [path.join(ROOT, "bin", "retry-failed-backups.js"), "sweep", "--json"], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), NODE_OPTIONS: `--import=${GUARD}`, ...env, RETRY_CONCURRENCY: "1", LOG_LEVEL: "info" },
+      env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), NODE_OPTIONS: `--import=${GUARD}`, ...env, LOG_LEVEL: "info", ...extra },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
-    let sent = false;
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
-      if (!sent && stderr.includes('"event":"retry.triggered"')) {
-        sent = true;
-        child.kill("SIGINT");
-      }
+      onStderr(stderr, () => child.kill("SIGINT"));
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    return { code, stdout, stderr };
+  }
+
+  it("stops admitting triggers, lets the writes in flight finish, reports the rest cancelled, exits 130", async () => {
+    await h.failedJobs("many", Array.from({ length: 12 }, (_, i) => failedJob(SUBS.a, items.vm(SUBS.a, `c${i}`))));
+    h.emulator.configure({ latencyMs: 150 });
+    let sent = false;
+    const { code, stdout, stderr } = await interruptedSweep({ RETRY_CONCURRENCY: "1" }, (text, interrupt) => {
+      if (!sent && text.includes('"event":"retry.triggered"')) {
+        sent = true;
+        interrupt();
+      }
+    });
     expect(code).toBe(130);
     expect(stderr).toContain("stopping: no new backups are sent");
     const report = ReportSchema.parse(JSON.parse(stdout));
@@ -208,4 +216,26 @@ describe("Ctrl-C", () => {
     expect(report.actions.filter((a) => a.outcome === "cancelled").every((a) => a.reason?.startsWith("not sent"))).toBe(true);
     expect(writes()).toHaveLength(report.totals.triggered);
   });
+
+  it("a second Ctrl-C exits 130 at once, not waiting for the writes in flight: no report is printed", async () => {
+    await h.failedJobs("many", Array.from({ length: 6 }, (_, i) => failedJob(SUBS.a, items.vm(SUBS.a, `q${i}`))));
+    // Every ARM answer takes 3 s: when the first item is triggered the next one is already on the wire, and that write
+    // in flight outlasts the second Ctrl-C by far.
+    h.emulator.configure({ latencyMs: 3_000 });
+    let first = false;
+    let second = false;
+    const { code, stdout, stderr } = await interruptedSweep({ RETRY_CONCURRENCY: "2" }, (text, interrupt) => {
+      if (!first && text.includes('"event":"retry.triggered"')) {
+        first = true;
+        interrupt();
+      } else if (first && !second && text.includes("Ctrl-C again to quit at once")) {
+        second = true;
+        interrupt();
+      }
+    });
+    expect(second).toBe(true);
+    expect(code).toBe(130);
+    expect(stdout).toBe("");
+    expect(stderr).not.toContain('"event":"sweep.completed"');
+  }, 60_000);
 });
