@@ -56,13 +56,13 @@ async function show(store: RunStore, runId: string, io: CliIo, json: boolean): P
   }
   // A stopped or failed run is not a clean run, whatever the part of it that ran says.
   const code = doc.state === "stopped" || doc.state === "failed" ? 1 : doc.report === undefined ? 0 : exitCodeOf(doc.report);
+  const why = doc.error === undefined ? "" : `: ${doc.error.code}: ${doc.error.message}`;
   if (json) io.stdout(JSON.stringify(doc, null, 2) + "\n");
+  // Without a report the state is all there is; with one, stdout stays the report and the state goes beside it.
+  else if (doc.report === undefined) io.stdout(`${doc.runId}  ${doc.trigger}  ${doc.state} since ${doc.startedAt}${why}\n`);
   else {
-    if (doc.report !== undefined) printReport(doc.report, io, false);
-    const why = doc.error === undefined ? "" : `: ${doc.error.code}: ${doc.error.message}`;
-    // With a report, stdout stays the report and the state goes beside it; without one, the state is all there is.
-    if (doc.report === undefined) io.stdout(`${doc.runId}  ${doc.trigger}  ${doc.state} since ${doc.startedAt}${why}\n`);
-    else if (doc.state !== "completed") io.stderr(`retry-failed-backups: run ${doc.runId} ${doc.state}${doc.endedAt === undefined ? "" : ` at ${doc.endedAt}`}${why}\n`);
+    printReport(doc.report, io, false);
+    if (doc.state !== "completed") io.stderr(`retry-failed-backups: run ${doc.runId} ${doc.state}${doc.endedAt === undefined ? "" : ` at ${doc.endedAt}`}${why}\n`);
   }
   return code;
 }

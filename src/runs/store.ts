@@ -61,12 +61,15 @@ export function createRunStore(options: RunStoreOptions): RunStore {
       throw error;
     }
   };
-  const get = async (runId: string) => {
-    const doc = await read(runId);
-    if (doc?.state !== "running" || (await holder()) === doc.runId.toLowerCase()) return doc;
-    // Read again: the run may have ended between the two reads, releasing the lease after its last write.
+  // Seen running while the lease is not its own: read again, as the run may have ended in between, releasing the
+  // lease after its last write; still running, it is abandoned.
+  const recheck = async (runId: string) => {
     const again = await read(runId);
     return again?.state === "running" ? abandoned(again) : again;
+  };
+  const get = async (runId: string) => {
+    const doc = await read(runId);
+    return doc?.state !== "running" || (await holder()) === doc.runId.toLowerCase() ? doc : recheck(runId);
   };
   return {
     lock,
@@ -97,7 +100,7 @@ export function createRunStore(options: RunStoreOptions): RunStore {
       const runs = await Promise.all(
         listed.map(async (r: RunSummary): Promise<RunSummary> => {
           if (r.state !== "running" || r.runId.toLowerCase() === running) return r;
-          const doc = await get(r.runId);
+          const doc = await recheck(r.runId);
           if (doc === undefined) return r;
           const { report: _, ...summary } = doc;
           return summary;

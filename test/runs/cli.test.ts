@@ -1,6 +1,7 @@
 // The command line and the run store, through the real bin in child processes: `runs list` / `runs show`, the CLI
 // sweep keeping its report, and two sweeps started together in two processes (two "instances") sharing one lease.
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ContainerClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCredential } from "../../src/azure/index.ts";
@@ -104,7 +105,7 @@ describe("the run lease lost under a CLI sweep", () => {
     h.emulator.configure({ latencyMs: 200 });
     // The CLI's lease is 60 s, renewed every 20 s: the renewal after the takeover finds it gone.
     const pending = runCli(["sweep", "--json"], { ...env, RETRY_CONCURRENCY: "1" }, 90_000);
-    for (let i = 0; i < 400 && acceptedTriggers(h.emulator).size === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+    for (let i = 0; i < 400 && acceptedTriggers(h.emulator).size === 0; i += 1) await sleep(25);
     const lock = new ContainerClient(`${azurite.endpoint}/runs`, createCredential({ kind: "managedIdentity" })).getBlobClient("sweep.lock");
     const other = lock.getBlobLeaseClient();
     await other.breakLease(0);

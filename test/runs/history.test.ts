@@ -70,9 +70,9 @@ async function seed(count: number): Promise<string[]> {
   return ids;
 }
 
-/** The lock blob as another instance holds it: its lease, and its run id in the metadata. */
 const store = () => createRunStore({ endpoint: azurite.endpoint, credential: createCredential({ kind: "managedIdentity" }) });
 
+/** The lock blob as another instance holds it: its lease, and its run id in the metadata. */
 async function holdLockElsewhere(seconds: number): Promise<{ runId: string; release: () => Promise<void> }> {
   const container = new ContainerClient(`${azurite.endpoint}/runs`, createCredential({ kind: "managedIdentity" }));
   const blob = container.getBlockBlobClient("sweep.lock");
